@@ -1,0 +1,139 @@
+import { existsSync } from 'node:fs';
+import { type LauncherConfig, launcherConfig } from '../config/launcher-config.js';
+import { VmpodError, describeError } from '../errors.js';
+import { type Logger, createLogger, forFile } from '../log/logger.js';
+import { EXIT_FATAL } from '../supervisor/exit-code.js';
+import { sleep } from '../supervisor/sleep.js';
+import { TerminationSignal, listenForTermination } from '../supervisor/termination.js';
+import { launcherDirectories, libvirtRuntimeDirectories, serialLogPath } from './directories.js';
+import { LibvirtDaemons } from './libvirt-daemons.js';
+import { libvirtLayout } from './libvirt-paths.js';
+import { PhaseClock, StartupError } from './phases.js';
+import { applyDirectories, ensureQemuFile, writeLibvirtConfig } from './prepare.js';
+
+// virt-launcher: prepares the pod, runs libvirt's daemons, and lives as long as the VM does
+// (KUBEVIRT.md §1.3.2). Returns the process exit code; only main.ts exits.
+
+const LIBVIRT_CONNECT_DEADLINE_MS = 15_000;
+
+export async function runLauncher(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const t0 = performance.now();
+  process.title = 'virt-launcher';
+  let cfg: LauncherConfig;
+  try {
+    cfg = launcherConfig(argv, env);
+  } catch (err) {
+    const log = forFile(createLogger({ component: 'virt-launcher', verbosity: 2 }), 'launcher.ts');
+    log.error({ phase: 'flags', reason: describeError(err) }, 'start-up failed in phase "flags"');
+    return EXIT_FATAL;
+  }
+  const root = createLogger({ component: 'virt-launcher', verbosity: cfg.verbosity }).child(vmiContext(cfg));
+  const log = forFile(root, 'launcher.ts');
+  const clock = new PhaseClock(log, t0);
+  const termination = listenForTermination(log);
+  const abort = termination.signal;
+  const layout = libvirtLayout({
+    nonRoot: cfg.runAsNonroot,
+    hasVirtqemud: existsSync('/usr/sbin/virtqemud'),
+  });
+  const daemons = new LibvirtDaemons(layout, root);
+  log.info(
+    { pid: process.pid, nonRoot: cfg.runAsNonroot, libvirt: layout.flavour },
+    'vmpod launcher starting',
+  );
+
+  try {
+    await clock.run('directories', () => {
+      process.umask(0);
+      applyDirectories(launcherDirectories(cfg));
+      const serial = serialLogPath(cfg);
+      if (!cfg.runAsNonroot && serial) ensureQemuFile(serial);
+    });
+    if (cfg.simulateCrash) {
+      throw new StartupError(
+        'simulate-crash',
+        new VmpodError('SIMULATED_CRASH', '--simulate-crash was given'),
+      );
+    }
+    if (cfg.hookSidecars > 0) {
+      await clock.run('hook-sidecars', () => {
+        throw new VmpodError(
+          'NOT_SUPPORTED',
+          `--hook-sidecars ${cfg.hookSidecars}: hook sidecars are not supported by vmpod yet`,
+        );
+      });
+    }
+    await clock.run('libvirt-config', () => {
+      applyDirectories([
+        { path: `${cfg.ephemeralDiskDir}/disk-data`, mode: 0o755, qemuOwned: false },
+        ...libvirtRuntimeDirectories(cfg.runAsNonroot),
+      ]);
+      const filters = writeLibvirtConfig(layout, cfg);
+      log.info(
+        { qemuConf: layout.qemuConf, daemonConf: layout.daemonConf, logFilters: filters },
+        'libvirt configured',
+      );
+    });
+    await clock.run('libvirt-start', () => daemons.start());
+    await clock.run('libvirt-connect', () => daemons.waitAnswering(LIBVIRT_CONNECT_DEADLINE_MS, abort));
+    log.info(
+      { startupMs: clock.elapsedMs(), phases: clock.timings, socket: layout.socket },
+      'vmpod launcher ready: libvirt answering',
+    );
+    if (cfg.env.standaloneVmi !== undefined) {
+      await clock.run('standalone-vmi', () => {
+        throw new VmpodError('NOT_SUPPORTED', 'STANDALONE_VMI is not supported by this build of vmpod yet');
+      });
+    }
+    await waitForDomain(cfg, abort, log);
+  } catch (err) {
+    if (err instanceof TerminationSignal) {
+      log.info(
+        { signal: err.sig, sinceStartMs: clock.elapsedMs() },
+        'termination signal before any domain existed',
+      );
+      await shutdown(daemons, log);
+      termination.dispose();
+      return 0;
+    }
+    const phase = err instanceof StartupError ? err.phase : 'unknown';
+    log.error({ phase, reason: describeError(err) }, `start-up failed in phase "${phase}"`);
+    await shutdown(daemons, log);
+    termination.dispose();
+    return EXIT_FATAL;
+  }
+  await shutdown(daemons, log);
+  termination.dispose();
+  return 0;
+}
+
+/**
+ * Step 14 of KubeVirt's start-up: wait for a defined domain until --qemu-timeout, returning early
+ * on a termination signal. Domains are created through the command server or STANDALONE_VMI,
+ * neither of which this build has; so only the signal or the timeout can end this wait.
+ */
+async function waitForDomain(cfg: LauncherConfig, abort: AbortSignal, log: Logger): Promise<void> {
+  log.info({ qemuTimeoutMs: cfg.qemuTimeoutMs }, 'waiting for a domain to be defined');
+  await sleep(cfg.qemuTimeoutMs, abort);
+  throw new StartupError(
+    'wait-domain',
+    new VmpodError(
+      'DOMAIN_DEFINE_TIMEOUT',
+      `timed out waiting for a domain to be defined (${cfg.qemuTimeoutMs} ms)`,
+    ),
+  );
+}
+
+async function shutdown(daemons: LibvirtDaemons, log: Logger): Promise<void> {
+  await daemons.stop();
+  log.info('vmpod launcher stopped');
+}
+
+function vmiContext(cfg: LauncherConfig): Record<string, string> {
+  const ctx: Record<string, string> = {};
+  if (cfg.namespace) ctx.namespace = cfg.namespace;
+  if (cfg.name) ctx.name = cfg.name;
+  if (cfg.uid) ctx.uid = cfg.uid;
+  if (cfg.name) ctx.kind = 'VirtualMachineInstance';
+  return ctx;
+}

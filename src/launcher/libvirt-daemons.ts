@@ -1,0 +1,146 @@
+import { existsSync } from 'node:fs';
+import { VmpodError } from '../errors.js';
+import { type Logger, forFile } from '../log/logger.js';
+import { parseLibvirtLine } from '../log/libvirt-line.js';
+import { probeLibvirt } from '../libvirt/probe.js';
+import { type DaemonExit, SupervisedDaemon } from '../supervisor/daemon.js';
+import { sleep } from '../supervisor/sleep.js';
+import type { LibvirtLayout } from './libvirt-paths.js';
+
+// The launcher's two libvirt daemons: started as its own children, restarted when they die,
+// their stderr re-emitted as JSON with subcomponent "libvirt" (KUBEVIRT.md §1.1, §2.4).
+
+export class LibvirtDaemons {
+  readonly main: SupervisedDaemon;
+  readonly virtlogd: SupervisedDaemon;
+  readonly #layout: LibvirtLayout;
+  readonly #log: Logger;
+  readonly #libvirtLog: Logger;
+  readonly #recentStderr: string[] = [];
+  #lastExit: DaemonExit | undefined;
+  /** Exits of the main daemon since it last answered; start-up gives up after a few. */
+  #exitsWithoutAnswer = 0;
+
+  /** `root` carries no `pos`: libvirt's own lines bring theirs. */
+  constructor(layout: LibvirtLayout, root: Logger) {
+    this.#layout = layout;
+    this.#log = forFile(root, 'libvirt-daemons.ts');
+    this.#libvirtLog = root.child({ subcomponent: 'libvirt' });
+    this.main = new SupervisedDaemon({
+      name: layout.flavour,
+      command: layout.daemonBinary,
+      args: ['-f', layout.daemonConf],
+    });
+    this.virtlogd = new SupervisedDaemon({
+      name: 'virtlogd',
+      command: layout.virtlogdBinary,
+      args: existsSync(layout.virtlogdConf) ? ['-f', layout.virtlogdConf] : [],
+    });
+    for (const d of [this.main, this.virtlogd]) this.#watch(d);
+  }
+
+  #watch(d: SupervisedDaemon): void {
+    const name = d.spec.name;
+    const lib = this.#libvirtLog.child({ daemon: name });
+    d.on('started', (pid) => this.#log.info({ daemon: name, pid, restarts: d.restarts }, `${name} started`));
+    d.on('line', (_stream, line) => {
+      if (line.trim() === '') return;
+      if (d === this.main) {
+        this.#recentStderr.push(line);
+        if (this.#recentStderr.length > 20) this.#recentStderr.shift();
+      }
+      const p = parseLibvirtLine(line);
+      const fields = {
+        ...(p.timestamp ? { libvirtTimestamp: p.timestamp } : {}),
+        thread: p.thread,
+        pos: p.pos,
+      };
+      if (p.level === 'error') lib.error(fields, p.msg);
+      else if (p.level === 'warning') lib.warn(fields, p.msg);
+      else lib.info(fields, p.msg);
+    });
+    d.on('exited', (info) => {
+      if (d === this.main) {
+        this.#lastExit = info;
+        this.#exitsWithoutAnswer++;
+      }
+      const why = info.error
+        ? `could not be started: ${info.error.message}`
+        : info.signal
+          ? `killed by signal ${info.signal}`
+          : `exited with code ${info.code}`;
+      const fields = { daemon: name, pid: info.pid, exitCode: info.code, signal: info.signal };
+      if (info.willRestart) this.#log.warn({ ...fields, restartInMs: 1000 }, `${name} ${why}; restarting it`);
+      else this.#log.info(fields, `${name} stopped (${why})`);
+      if (info.willRestart && d === this.main) void this.#reportAnswering();
+    });
+  }
+
+  /** After a restart, say in the log when libvirt answers again. */
+  async #reportAnswering(): Promise<void> {
+    try {
+      await this.waitAnswering(30_000, AbortSignal.timeout(30_000), 1000);
+      this.#log.info({ daemon: this.#layout.flavour }, 'libvirt answering again after restart');
+    } catch (err) {
+      this.#log.error(
+        { daemon: this.#layout.flavour, reason: String(err) },
+        'libvirt not answering after restart',
+      );
+    }
+  }
+
+  /** KubeVirt starts the qemu daemon first, then virtlogd. */
+  start(): void {
+    this.main.start();
+    this.virtlogd.start();
+  }
+
+  /**
+   * Polls libvirt until it opens a connection. Fails early, with the daemon's last words, when
+   * the daemon keeps dying; otherwise at the deadline.
+   */
+  async waitAnswering(deadlineMs: number, abort: AbortSignal, waitBeforeFirstMs = 0): Promise<void> {
+    const until = performance.now() + deadlineMs;
+    this.#exitsWithoutAnswer = 0;
+    if (waitBeforeFirstMs > 0) await sleep(waitBeforeFirstMs, abort);
+    let lastErr: unknown;
+    for (let delay = 5; performance.now() < until; delay = Math.min(delay * 2, 250)) {
+      if (abort.aborted) throw abort.reason;
+      if (this.#exitsWithoutAnswer >= 3) {
+        throw new VmpodError('LIBVIRT_DAEMON_FAILED', this.#failureText('keeps exiting'), {
+          cause: this.#lastExit?.error,
+          facts: { daemon: this.#layout.flavour, exitCode: this.#lastExit?.code ?? undefined },
+        });
+      }
+      if (this.main.pid !== undefined && existsSync(this.#layout.socket)) {
+        try {
+          await probeLibvirt(this.#layout.socket, this.#layout.uri, Math.max(100, until - performance.now()));
+          return;
+        } catch (err) {
+          lastErr = err;
+        }
+      }
+      await sleep(delay, abort);
+    }
+    throw new VmpodError(
+      'LIBVIRT_NOT_ANSWERING',
+      this.#failureText(`did not answer on ${this.#layout.socket} within ${deadlineMs} ms`),
+      { cause: lastErr, facts: { socket: this.#layout.socket, deadlineMs } },
+    );
+  }
+
+  #failureText(what: string): string {
+    const last = this.#recentStderr.at(-1);
+    const exit = this.#lastExit;
+    const how = exit?.error
+      ? ` (${exit.error.message})`
+      : exit
+        ? ` (last exit: ${exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`})`
+        : '';
+    return `${this.#layout.flavour} ${what}${how}${last ? `; its last words: ${last}` : ''}`;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.main.stop(), this.virtlogd.stop()]);
+  }
+}

@@ -1,0 +1,41 @@
+import { parseCommand } from './cli/entry.js';
+import { describeError } from './errors.js';
+
+// Composition root: the only file that may call process.exit. Roles are loaded lazily, so PID 1
+// (the monitor) never pays for the launcher's code.
+
+declare const VMPOD_VERSION: string;
+
+async function main(): Promise<number> {
+  const entry = process.argv[1] ?? 'vmpod';
+  const cmd = parseCommand(entry, process.argv.slice(2));
+  switch (cmd.kind) {
+    case 'monitor': {
+      const { runMonitor, launcherBeside } = await import('./supervisor/monitor.js');
+      return runMonitor(cmd.args, process.env, { launcherPath: launcherBeside(entry) });
+    }
+    case 'launcher': {
+      const { runLauncher } = await import('./launcher/launcher.js');
+      return runLauncher(cmd.args, process.env);
+    }
+    case 'version':
+      process.stdout.write(`vmpod ${typeof VMPOD_VERSION === 'string' ? VMPOD_VERSION : 'dev'}\n`);
+      return 0;
+    case 'help':
+      process.stdout.write(`${cmd.text}\n`);
+      return 0;
+    case 'usage-error':
+      process.stderr.write(`${cmd.text}\n`);
+      return 2;
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(
+      `${JSON.stringify({ component: 'vmpod', level: 'error', msg: 'unexpected failure', reason: describeError(err) })}\n`,
+    );
+    process.exit(2);
+  },
+);

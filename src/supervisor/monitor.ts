@@ -1,0 +1,169 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { type MonitorConfig, monitorConfig } from '../config/monitor-config.js';
+import { describeError } from '../errors.js';
+import { type Logger, createLogger, forFile } from '../log/logger.js';
+import { EXIT_MONITOR_FAILURE, launcherExitToMonitorCode } from './exit-code.js';
+import { terminateIstioProxy } from './istio.js';
+import { OrphanReaper } from './orphan-reaper.js';
+import { findByCmdline } from './proc-table.js';
+import { sleep } from './sleep.js';
+
+// virt-launcher-monitor: PID 1 of the compute container (KUBEVIRT.md §1.2). Starts the launcher,
+// relays termination signals to it as SIGTERM, reaps every orphan, waits for a surviving qemu,
+// cleans up, and exits with the launcher's code.
+
+const RELAYED = ['SIGINT', 'SIGTERM', 'SIGQUIT'] as const;
+const QEMU_GRACE_MS = 10_000;
+
+export interface MonitorOptions {
+  /** Path of the launcher executable; KubeVirt uses /usr/bin/virt-launcher. */
+  readonly launcherPath: string;
+}
+
+export async function runMonitor(argv: readonly string[], env: NodeJS.ProcessEnv, opts: MonitorOptions) {
+  process.title = 'virt-launcher-monitor';
+  const cfg = monitorConfig(argv, env);
+  const root = createLogger({ component: 'virt-launcher-monitor', verbosity: cfg.verbosity });
+  const log = forFile(root, 'monitor.ts');
+
+  let launcher: ChildProcess | undefined;
+  const reaper = new OrphanReaper({
+    log: forFile(root, 'orphan-reaper.ts'),
+    isOwnChild: (pid) => launcher !== undefined && launcher.exitCode === null && launcher.pid === pid,
+  });
+  reaper.start();
+  const relay = (sig: string) => {
+    if (launcher?.pid !== undefined && launcher.exitCode === null && launcher.signalCode === null) {
+      log.info(
+        { signal: sig, launcherPid: launcher.pid },
+        `received ${sig}: sending SIGTERM to the launcher`,
+      );
+      launcher.kill('SIGTERM');
+    } else {
+      log.info({ signal: sig }, `received ${sig}; the launcher is not running`);
+    }
+  };
+  for (const sig of RELAYED) process.on(sig, () => relay(sig));
+
+  let result = await superviseLauncher(cfg, opts, log, (c) => {
+    launcher = c;
+  });
+  dumpLogs(log);
+  if (!(await waitForQemuToGo(log, launcher?.pid))) result = EXIT_MONITOR_FAILURE;
+  await terminateIstioProxy(forFile(root, 'istio.ts'));
+  removeContainerDiskSockets(cfg.containerDiskDir, log);
+
+  if (result !== 0 && cfg.keepAfterFailure) {
+    log.warn({ exitCode: result }, 'keeping the pod alive after a failure (--keep-after-failure)');
+    setInterval(() => reaper.sweep(), 1000); // a ref'd timer keeps PID 1 alive, still reaping
+    await new Promise<never>(() => {});
+  }
+  reaper.stop();
+  log.info({ exitCode: result, orphansReaped: reaper.reaped }, 'virt-launcher-monitor exiting');
+  return result;
+}
+
+async function superviseLauncher(
+  cfg: MonitorConfig,
+  opts: MonitorOptions,
+  log: Logger,
+  onSpawn: (c: ChildProcess) => void,
+): Promise<number> {
+  const child = spawn(opts.launcherPath, [...cfg.launcherArgs], { stdio: 'inherit' });
+  onSpawn(child);
+  const outcome = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>(
+    (resolve) => {
+      child.once('error', (error) => resolve({ code: null, signal: null, error }));
+      child.once('exit', (code, signal) => resolve({ code, signal }));
+    },
+  );
+  if (outcome.error) {
+    log.error(
+      { reason: describeError(outcome.error), launcher: opts.launcherPath },
+      'failed to start the launcher',
+    );
+    return EXIT_MONITOR_FAILURE;
+  }
+  const exitCode = launcherExitToMonitorCode(outcome.code);
+  const fields = { launcherPid: child.pid, exitCode, signal: outcome.signal };
+  if (exitCode === 0) log.info(fields, 'the launcher exited cleanly');
+  else log.error(fields, 'dirty virt-launcher shutdown');
+  return exitCode;
+}
+
+/** Replays the files KubeVirt's monitor dumps at exit into the log (§1.2.2 step 4). */
+function dumpLogs(log: Logger): void {
+  const files = ['/var/run/kubevirt/passt.log'];
+  const qemuLogDir = '/run/kubevirt-private/libvirt/qemu/log';
+  try {
+    for (const f of readdirSync(qemuLogDir)) files.push(join(qemuLogDir, f));
+  } catch {
+    // root mode: no such directory
+  }
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    const sub = log.child({ subcomponent: basename(file) === 'passt.log' ? 'passt' : 'qemu', file });
+    for (const line of text.split('\n')) if (line !== '') sub.info(line.slice(0, 512 * 1024));
+  }
+}
+
+/**
+ * A qemu that outlived the launcher gets SIGTERM, then has 10 s to disappear (§1.2.2 step 5).
+ * Returns false if it did not.
+ */
+async function waitForQemuToGo(log: Logger, launcherPid: number | undefined): Promise<boolean> {
+  const self = new Set([process.pid, ...(launcherPid ? [launcherPid] : [])]);
+  const find = () => findByCmdline('qemu-system', self) ?? findByCmdline('qemu-kvm', self);
+  const first = find();
+  if (first === undefined) return true;
+  log.info({ qemuPid: first }, 'qemu outlived the launcher: sending SIGTERM');
+  try {
+    process.kill(first, 'SIGTERM');
+  } catch (err) {
+    log.warn({ qemuPid: first, reason: describeError(err) }, 'could not signal qemu');
+  }
+  const deadline = Date.now() + QEMU_GRACE_MS;
+  for (;;) {
+    const pid = find();
+    if (pid === undefined) return true;
+    if (Date.now() >= deadline) {
+      log.error({ qemuPid: pid }, 'qemu still running 10 s after the launcher exited');
+      return false;
+    }
+    await sleep(Math.min(1000, deadline - Date.now()));
+  }
+}
+
+/** Deleting the sockets tells container-disk sidecars to exit (§1.2.2 step 6). */
+function removeContainerDiskSockets(dir: string, log: Logger): void {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    if (!e.endsWith('.sock')) continue;
+    try {
+      rmSync(join(dir, e), { force: true });
+      log.info({ socket: join(dir, e) }, 'removed container-disk socket');
+    } catch (err) {
+      log.warn(
+        { socket: join(dir, e), reason: describeError(err) },
+        'could not remove container-disk socket',
+      );
+    }
+  }
+}
+
+/** The launcher sits beside the monitor's own entry point (dist/bin/virt-launcher). */
+export function launcherBeside(entry: string): string {
+  return join(dirname(entry), 'virt-launcher');
+}
