@@ -7,7 +7,9 @@ import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { metafile } = await build({
-  entryPoints: [join(root, 'src/main.ts')],
+  // Every module, not only those main.ts reaches today.
+  entryPoints: ['src/**/*.ts'],
+  absWorkingDir: root,
   bundle: true,
   write: false,
   metafile: true,
