@@ -7,7 +7,8 @@ import { type Logger, createLogger, forFile } from '../log/logger.js';
 import { EXIT_MONITOR_FAILURE, launcherExitToMonitorCode } from './exit-code.js';
 import { terminateIstioProxy } from './istio.js';
 import { OrphanReaper } from './orphan-reaper.js';
-import { findByCmdline } from './proc-table.js';
+import { childrenOf, findByCmdline } from './proc-table.js';
+import { becomeSubreaper } from './waitpid.js';
 import { sleep } from './sleep.js';
 
 // virt-launcher-monitor: PID 1 of the compute container (KUBEVIRT.md §1.2). Starts the launcher,
@@ -33,6 +34,8 @@ export async function runMonitor(argv: readonly string[], env: NodeJS.ProcessEnv
     log: forFile(root, 'orphan-reaper.ts'),
     isOwnChild: (pid) => launcher !== undefined && launcher.exitCode === null && launcher.pid === pid,
   });
+  // Outside a PID namespace the monitor is not PID 1; as a subreaper it still inherits qemu.
+  if (process.pid !== 1) becomeSubreaper(log);
   reaper.start();
   const relay = (sig: string) => {
     if (launcher?.pid !== undefined && launcher.exitCode === null && launcher.signalCode === null) {
@@ -51,7 +54,7 @@ export async function runMonitor(argv: readonly string[], env: NodeJS.ProcessEnv
     launcher = c;
   });
   dumpLogs(log);
-  if (!(await waitForQemuToGo(log, launcher?.pid))) result = EXIT_MONITOR_FAILURE;
+  if (!(await waitForQemuToGo(log))) result = EXIT_MONITOR_FAILURE;
   await terminateIstioProxy(forFile(root, 'istio.ts'));
   removeContainerDiskSockets(cfg.containerDiskDir, log);
 
@@ -116,11 +119,15 @@ function dumpLogs(log: Logger): void {
 
 /**
  * A qemu that outlived the launcher gets SIGTERM, then has 10 s to disappear (§1.2.2 step 5).
- * Returns false if it did not.
+ * Returns false if it did not. KubeVirt scans all of /proc, which in a pod is the same set as the
+ * monitor's own children (libvirt daemonises qemu, so it is re-parented here); looking only at
+ * children keeps a monitor run outside a PID namespace from signalling someone else's qemu.
  */
-async function waitForQemuToGo(log: Logger, launcherPid: number | undefined): Promise<boolean> {
-  const self = new Set([process.pid, ...(launcherPid ? [launcherPid] : [])]);
-  const find = () => findByCmdline('qemu-system', self) ?? findByCmdline('qemu-kvm', self);
+async function waitForQemuToGo(log: Logger): Promise<boolean> {
+  const find = () => {
+    const kids = childrenOf(process.pid);
+    return findByCmdline('qemu-system', kids) ?? findByCmdline('qemu-kvm', kids);
+  };
   const first = find();
   if (first === undefined) return true;
   log.info({ qemuPid: first }, 'qemu outlived the launcher: sending SIGTERM');

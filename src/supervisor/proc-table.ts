@@ -67,12 +67,7 @@ export function readCmdline(pid: number, procRoot = '/proc'): string | undefined
   }
 }
 
-/** The first live process whose command line contains `needle` (KubeVirt's qemu search). */
-export function findByCmdline(needle: string, exclude: ReadonlySet<number>, procRoot = '/proc') {
-  for (const pid of allPids(procRoot)) {
-    if (exclude.has(pid)) continue;
-    const cmd = readCmdline(pid, procRoot);
-    if (cmd?.includes(needle)) return pid;
-  }
-  return undefined;
+/** The first of `pids` that is alive and whose command line contains `needle`. */
+export function findByCmdline(needle: string, pids: readonly number[], procRoot = '/proc') {
+  return pids.find((pid) => readCmdline(pid, procRoot)?.includes(needle));
 }
