@@ -99,7 +99,8 @@ export class XdrReader {
   /** Fixed-length opaque data: exactly n bytes plus padding to a multiple of 4. */
   fixedOpaque(n: number): Uint8Array {
     this.need(n + pad(n));
-    const out = this.bytes.slice(this.pos, this.pos + n);
+    // A copy, as a plain Uint8Array, so no decoded value pins the whole receive buffer.
+    const out = new Uint8Array(this.bytes.subarray(this.pos, this.pos + n));
     this.pos += n + pad(n);
     return out;
   }
