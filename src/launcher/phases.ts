@@ -36,7 +36,9 @@ export class PhaseClock {
       this.#log.info({ phase, durationMs, sinceStartMs: this.elapsedMs() }, `phase ${phase} done`);
       return out;
     } catch (err) {
-      throw err instanceof StartupError || err instanceof TerminationSignal ? err : new StartupError(phase, err);
+      throw err instanceof StartupError || err instanceof TerminationSignal
+        ? err
+        : new StartupError(phase, err);
     }
   }
 }
