@@ -9,8 +9,6 @@ import {
   authList,
   authPolkit,
   connectClose,
-  connectDomainEventCallbackDeregisterAny,
-  connectDomainEventCallbackRegisterAny,
   connectGetAllDomainStats,
   connectGetCapabilities,
   connectGetDomainCapabilities,
@@ -24,13 +22,8 @@ import {
 import { Domain } from './domain.js';
 import { domainDefineXmlFlags, domainLookupByUuid } from './domain-procedures.js';
 import { clientError } from './errors.js';
-import {
-  CONNECTION_CLOSED_PROC,
-  type DomainEvent,
-  type DomainEventKind,
-  EVENT_DECODERS,
-  EVENT_ID_OF,
-} from './events.js';
+import { type EventHandler, EventSubscriptions, type Subscription } from './event-subscriptions.js';
+import { CONNECTION_CLOSED_PROC, type DomainEventKind } from './events.js';
 import type { KeepaliveOptions } from './keepalive.js';
 import { type PacketHeader, REMOTE_PROGRAM } from './packet-header.js';
 import type { CallOptions, Procedure, RpcCaller } from './procedure.js';
@@ -68,20 +61,7 @@ export interface LibvirtClientEvents {
   protocolError: [error: Error];
 }
 
-export type EventHandler<K extends DomainEventKind> = (event: Extract<DomainEvent, { kind: K }>) => void;
-
-export interface Subscription {
-  readonly kind: DomainEventKind;
-  close(): Promise<void>;
-}
-
-interface SubscriptionRecord {
-  kind: DomainEventKind;
-  domain: DomainRef | null;
-  handler: (event: DomainEvent) => void;
-  callbackID: number | undefined;
-  closed: boolean;
-}
+export type { EventHandler, Subscription } from './event-subscriptions.js';
 
 type State = 'open' | 'reconnecting' | 'closed';
 
@@ -96,8 +76,7 @@ const DEFAULTS = {
 export class LibvirtClient extends EventEmitter<LibvirtClientEvents> implements RpcCaller {
   private conn: RpcConnection | undefined;
   private state: State = 'closed';
-  private readonly subscriptions = new Set<SubscriptionRecord>();
-  private readonly byCallbackId = new Map<number, SubscriptionRecord>();
+  private readonly subscriptions = new EventSubscriptions(this);
   private readonly reconnectOptions: ReconnectOptions;
   private reconnecting: Promise<void> | undefined;
   private lastError: VmpodError | undefined;
@@ -219,16 +198,7 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> implements 
     handler: EventHandler<K>,
     options: { domain?: DomainRef } & CallOptions = {},
   ): Promise<Subscription> {
-    const record: SubscriptionRecord = {
-      kind,
-      domain: options.domain ?? null,
-      handler: handler as (event: DomainEvent) => void,
-      callbackID: undefined,
-      closed: false,
-    };
-    await this.register(record, options);
-    this.subscriptions.add(record);
-    return { kind, close: () => this.unsubscribe(record, options) };
+    return this.subscriptions.add(kind, handler, options.domain ?? null, options);
   }
 
   /**
@@ -315,7 +285,7 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> implements 
     if (conn === undefined || conn !== this.conn) return;
     if (this.state !== 'open') return;
     this.lastError = error;
-    this.byCallbackId.clear();
+    this.subscriptions.forgetCallbackIds();
     this.emit('disconnected', error);
     if (this.reconnectOptions.auto) {
       this.reconnect().catch(() => undefined);
@@ -340,10 +310,7 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> implements 
         conn = await this.openConnection();
         this.conn = conn;
         this.state = 'open';
-        this.byCallbackId.clear();
-        for (const record of this.subscriptions) {
-          if (!record.closed) await this.register(record, {});
-        }
+        await this.subscriptions.registerAll({});
         this.lastError = undefined;
         this.emit('reconnected');
         return;
@@ -372,26 +339,6 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> implements 
     }
   }
 
-  private async register(record: SubscriptionRecord, options: CallOptions): Promise<void> {
-    const { callbackID } = await this.call(
-      connectDomainEventCallbackRegisterAny,
-      { eventID: EVENT_ID_OF[record.kind], dom: record.domain },
-      options,
-    );
-    record.callbackID = callbackID;
-    this.byCallbackId.set(callbackID, record);
-  }
-
-  private async unsubscribe(record: SubscriptionRecord, options: CallOptions): Promise<void> {
-    if (record.closed) return;
-    record.closed = true;
-    this.subscriptions.delete(record);
-    const id = record.callbackID;
-    if (id === undefined) return;
-    this.byCallbackId.delete(id);
-    if (this.connected) await this.call(connectDomainEventCallbackDeregisterAny, { callbackID: id }, options);
-  }
-
   private onMessage(header: PacketHeader, body: Uint8Array): void {
     if (header.program !== REMOTE_PROGRAM) return;
     if (header.procedure === CONNECTION_CLOSED_PROC) {
@@ -400,23 +347,8 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> implements 
       );
       return;
     }
-    const decoder = EVENT_DECODERS.get(header.procedure);
-    if (!decoder) return; // An event nobody here registered for.
-    let event: DomainEvent;
-    try {
-      event = decoder.decode(body);
-    } catch (err) {
-      this.emit('protocolError', err as Error);
-      return;
-    }
-    const record = this.byCallbackId.get(event.callbackID);
-    if (!record || record.closed) return;
-    try {
-      record.handler(event);
-    } catch (err) {
-      // A throwing subscriber must not take the connection down with it.
-      this.emit('protocolError', err as Error);
-    }
+    const error = this.subscriptions.dispatch(header.procedure, body);
+    if (error) this.emit('protocolError', error);
   }
 }
 
