@@ -308,6 +308,10 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> implements 
       let conn: RpcConnection | undefined;
       try {
         conn = await this.openConnection();
+        if (this.closedByUser) {
+          conn.destroy(clientError('LIBVIRT_DISCONNECTED', 'client closed while reconnecting', {}));
+          throw clientError('LIBVIRT_DISCONNECTED', 'client closed while reconnecting', {});
+        }
         this.conn = conn;
         this.state = 'open';
         await this.subscriptions.registerAll({});

@@ -120,10 +120,23 @@ describe('libvirt client against a real libvirtd', () => {
     client.once('disconnected', () => {
       dropped = true;
     });
-    // libvirtd here pings every second and drops a client after two unanswered pings.
+    // libvirtd here pings every second and drops a client after two unanswered pings; a second
+    // client pings libvirtd itself every 300 ms and would give up after two unanswered.
+    const pinger = await LibvirtClient.connect({
+      socketPath: daemon.socketPath,
+      keepalive: { intervalMs: 300, count: 2 },
+      reconnect: { auto: false },
+    });
+    let pingerDropped = false;
+    pinger.once('disconnected', () => {
+      pingerDropped = true;
+    });
     await new Promise((r) => setTimeout(r, 4_000));
     expect(dropped).toBe(false);
+    expect(pingerDropped).toBe(false);
     expect(await dom.state()).toEqual({ state: 1, reason: 1 });
+    expect(await pinger.getHostname()).not.toBe('');
+    await pinger.close();
   });
 
   it('delivers suspend and resume events', async () => {
