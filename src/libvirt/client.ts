@@ -319,9 +319,10 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> implements 
         this.emit('reconnected');
         return;
       } catch (err) {
+        conn?.destroy(clientError('LIBVIRT_DISCONNECTED', 're-registration failed', {}, err));
+        if (this.closedByUser) throw err;
         lastError = err;
         this.state = 'reconnecting';
-        conn?.destroy(clientError('LIBVIRT_DISCONNECTED', 're-registration failed', {}, err));
       }
       if (Date.now() >= deadline) {
         const error = clientError(

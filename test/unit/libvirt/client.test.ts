@@ -266,6 +266,17 @@ describe('LibvirtClient against a mock libvirtd', () => {
     expect(await c.getHostname().catch((e: VmpodError) => e.code)).toBe('LIBVIRT_NO_SUPPORT');
   });
 
+  it('stops reconnecting when closed meanwhile', async () => {
+    const c = await connect({ reconnect: { auto: true, initialDelayMs: 50, deadlineMs: 5000 } });
+    const reconnecting = new Promise<void>((resolve) => c.once('reconnecting', () => resolve()));
+    mock.dropConnections();
+    await reconnecting;
+    await c.close();
+    await new Promise((r) => setTimeout(r, 150));
+    expect(c.connected).toBe(false);
+    expect((await rejection(c.getHostname())).code).toBe('LIBVIRT_DISCONNECTED');
+  });
+
   it('closes politely with CONNECT_CLOSE, after which calls fail', async () => {
     const c = await connect();
     await c.close();
