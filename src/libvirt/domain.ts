@@ -1,7 +1,7 @@
 // A typed handle on one domain, named by its libvirt name. The server identifies domains by UUID,
 // so the handle looks the name up once and caches the reference; when the domain was redefined
 // since (NO_DOMAIN on a cached reference), it looks the name up again once.
-import { errorCode } from '../errors.js';
+import { VmpodError, errorCode } from '../errors.js';
 import { connectGetAllDomainStats } from './connect-procedures.js';
 import {
   domainAttachDeviceFlags,
@@ -178,7 +178,7 @@ export class Domain {
   }
 
   async setMemory(memoryKiB: bigint | number, flags = 0, options?: CallOptions): Promise<void> {
-    const memory = BigInt(memoryKiB);
+    const memory = toBigInt(memoryKiB, 'memoryKiB');
     await this.with((dom) => this.rpc.call(domainSetMemoryFlags, { dom, memory, flags }, options));
   }
 
@@ -187,7 +187,7 @@ export class Domain {
   }
 
   async setTime(seconds: bigint | number, nseconds: number, flags = 0, options?: CallOptions): Promise<void> {
-    const s = BigInt(seconds);
+    const s = toBigInt(seconds, 'seconds');
     await this.with((dom) => this.rpc.call(domainSetTime, { dom, seconds: s, nseconds, flags }, options));
   }
 
@@ -292,4 +292,14 @@ export class Domain {
       return fn(fresh);
     }
   }
+}
+
+function toBigInt(v: bigint | number, field: string): bigint {
+  if (typeof v === 'bigint') return v;
+  if (!Number.isSafeInteger(v)) {
+    throw new VmpodError('XDR_OUT_OF_RANGE', `${field} must be an integer, got ${v}`, {
+      facts: { path: field },
+    });
+  }
+  return BigInt(v);
 }

@@ -5,7 +5,9 @@ import {
   type Domain,
   type DomainEvent,
   LibvirtClient,
+  LibvirtError,
   LifecycleEvent,
+  VirErrorNumber,
   typedParamsToRecord,
 } from '../../src/libvirt/index.js';
 import { PrivateLibvirtd } from '../helpers/libvirtd.js';
@@ -144,6 +146,58 @@ describe('libvirt client against a real libvirtd', () => {
     expect(await dom.kubevirtState()).toEqual({ status: 'Paused', reason: 'User' });
     await dom.resume();
     await until('resumed event', () => ours().some((e) => e.event === LifecycleEvent.RESUMED));
+  });
+
+  it('sends every domain procedure in a form libvirtd understands', async () => {
+    const config = 2; // VIR_DOMAIN_AFFECT_CONFIG: change the persistent definition only
+    const watchdog = "<watchdog model='i6300esb' action='reset'/>";
+    const attempts: [string, () => Promise<unknown>][] = [
+      ['memoryStats', () => dom.memoryStats()],
+      ['jobInfo', () => dom.jobInfo()],
+      ['jobStats', () => dom.jobStats()],
+      ['diskErrors', () => dom.diskErrors()],
+      ['setVcpus', () => dom.setVcpus(1, config)],
+      ['setMemory', () => dom.setMemory(65536, config)],
+      ['attachDevice', () => dom.attachDevice(watchdog, config)],
+      ['updateDevice', () => dom.updateDevice(watchdog, config)],
+      ['detachDevice', () => dom.detachDevice(watchdog, config)],
+      ['reset', () => dom.reset()],
+      ['abortJob', () => dom.abortJob()],
+      ['getTime', () => dom.getTime()],
+      ['setTime', () => dom.setTime(0, 0)],
+      ['fsFreeze', () => dom.fsFreeze()],
+      ['fsThaw', () => dom.fsThaw()],
+      ['guestInfo', () => dom.guestInfo(2)],
+      ['agentCommand', () => dom.agentCommand('{"execute":"guest-ping"}', 1)],
+      ['blockStats', () => dom.blockStats('vda')],
+      ['interfaceStats', () => dom.interfaceStats('vnet0')],
+      ['blockInfo', () => dom.blockInfo('vda')],
+    ];
+    const outcomes: Record<string, string> = {};
+    for (const [what, attempt] of attempts) {
+      outcomes[what] = await attempt().then(
+        () => 'ok',
+        (e: unknown) => {
+          // A libvirt error is fine (no agent, no disk, no job); an undecodable message is not.
+          if (!(e instanceof LibvirtError)) throw e;
+          expect(e.libvirtCode, `${what}: ${e.message}`).not.toBe(VirErrorNumber.RPC);
+          return e.code;
+        },
+      );
+    }
+    expect(outcomes).toMatchObject({
+      memoryStats: 'ok',
+      jobInfo: 'ok',
+      jobStats: 'ok',
+      diskErrors: 'ok',
+      setVcpus: 'ok',
+      setMemory: 'ok',
+      attachDevice: 'ok',
+      detachDevice: 'ok',
+      reset: 'ok',
+      abortJob: 'LIBVIRT_OPERATION_INVALID',
+      guestInfo: 'LIBVIRT_ARGUMENT_UNSUPPORTED',
+    });
   });
 
   it('survives libvirtd being killed: every waiter gets a typed error, then it reconnects and gets events again', async () => {
