@@ -10,6 +10,7 @@ export class Framer {
   private chunks: Uint8Array[] = [];
   private buffered = 0;
   private failure: VmpodError | undefined;
+  private readonly owned = new WeakSet<Uint8Array>();
 
   /** Feeds bytes; returns every frame completed by them (length word included). */
   push(chunk: Uint8Array): Uint8Array[] {
@@ -32,6 +33,21 @@ export class Framer {
       frames.push(this.take(len));
     }
     return frames;
+  }
+
+  /**
+   * Copies the bytes of a not-yet-complete message into memory of the framer's own, for callers
+   * that reuse their read buffer. Frames already returned stay views: decode them before reading on.
+   */
+  retain(): void {
+    for (let i = 0; i < this.chunks.length; i++) {
+      const c = this.chunks[i] as Uint8Array;
+      if (this.owned.has(c)) continue;
+      // Each received byte is copied at most once, however many reads a large message takes.
+      const own = new Uint8Array(c); // a copy (Buffer#slice would only be a view)
+      this.owned.add(own);
+      this.chunks[i] = own;
+    }
   }
 
   /** Bytes received that do not yet form a whole message. */

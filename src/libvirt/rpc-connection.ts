@@ -41,6 +41,7 @@ interface Pending {
 }
 
 const SERIAL_MAX = 0xffff_ffff;
+const READ_BUFFER_SIZE = 64 * 1024;
 
 export class RpcConnection {
   private readonly framer = new Framer();
@@ -54,7 +55,6 @@ export class RpcConnection {
     private readonly handlers: ConnectionHandlers,
     readonly socketPath: string,
   ) {
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) =>
       this.fail(
         clientError('LIBVIRT_DISCONNECTED', `libvirt socket error: ${err.message}`, { socketPath }, err),
@@ -68,7 +68,19 @@ export class RpcConnection {
   static open(options: ConnectionOptions, handlers: ConnectionHandlers): Promise<RpcConnection> {
     const { socketPath, connectTimeoutMs } = options;
     return new Promise((resolve, reject) => {
-      const socket = createConnection({ path: socketPath });
+      let conn: RpcConnection | undefined;
+      // One reused read buffer (Node's `onread`): no allocation per read, and frames are decoded
+      // before the next read overwrites it; the framer copies out only a partial message's bytes.
+      const socket = createConnection({
+        path: socketPath,
+        onread: {
+          buffer: Buffer.allocUnsafe(READ_BUFFER_SIZE),
+          callback: (n, buf) => {
+            conn?.onData(buf.subarray(0, n));
+            return true; // keep reading
+          },
+        },
+      });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(
@@ -100,7 +112,8 @@ export class RpcConnection {
       socket.once('connect', () => {
         clearTimeout(timer);
         socket.off('error', onError);
-        resolve(new RpcConnection(socket, handlers, socketPath));
+        conn = new RpcConnection(socket, handlers, socketPath);
+        resolve(conn);
       });
     });
   }
@@ -194,7 +207,7 @@ export class RpcConnection {
     return this.serial;
   }
 
-  private onData(chunk: Buffer): void {
+  private onData(chunk: Uint8Array): void {
     this.keepalive?.received();
     let frames: Uint8Array[];
     try {
@@ -214,6 +227,7 @@ export class RpcConnection {
       if (this.closedWith) return;
       this.onFrame(frame);
     }
+    this.framer.retain();
   }
 
   private onFrame(frame: Uint8Array): void {

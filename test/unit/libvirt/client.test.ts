@@ -9,7 +9,12 @@ import {
   connectOpen,
   connectSupportsFeature,
 } from '../../../src/libvirt/connect-procedures.js';
-import { domainGetState, domainLookupByName } from '../../../src/libvirt/domain-procedures.js';
+import {
+  domainGetState,
+  domainGetXmlDesc,
+  domainLookupByName,
+} from '../../../src/libvirt/domain-procedures.js';
+import { MessageType, encodePacket } from '../../../src/libvirt/packet-header.js';
 import type { DomainEvent } from '../../../src/libvirt/events.js';
 import { nonnullDomain } from '../../../src/libvirt/remote-types.js';
 import { MockLibvirtError, MockLibvirtd, NO_REPLY } from './helpers/mock-libvirtd.js';
@@ -104,6 +109,25 @@ describe('LibvirtClient against a mock libvirtd', () => {
       Array.from({ length: 100 }, (_, i) => c.call(domainGetState, { dom: { ...vm('a'), id: i }, flags: 0 })),
     );
     expect(results.map((r) => r.reason)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+  });
+
+  it('reassembles a reply larger than one read, and one that arrives in pieces', async () => {
+    const big = `<domain>${'x'.repeat(300_000)}</domain>`;
+    mock.on(domainGetXmlDesc, () => ({ xml: big }));
+    mock.on(domainGetState, (_args, { header, socket }) => {
+      const reply = encodePacket({ ...header, type: MessageType.REPLY }, (w) =>
+        domainGetState.ret.write(w, { state: 3, reason: 9 }),
+      );
+      socket.write(reply.subarray(0, 5));
+      setTimeout(() => socket.write(reply.subarray(5, 30)), 20);
+      setTimeout(() => socket.write(reply.subarray(30)), 40);
+      return NO_REPLY;
+    });
+    const c = await connect();
+    // One after the other: the mock writes the pieces itself, which must not interleave with another reply.
+    expect((await c.call(domainGetXmlDesc, { dom: vm('a'), flags: 0 })).xml).toBe(big);
+    expect(await c.call(domainGetState, { dom: vm('a'), flags: 0 })).toEqual({ state: 3, reason: 9 });
+    expect((await c.call(domainGetXmlDesc, { dom: vm('a'), flags: 0 })).xml).toBe(big);
   });
 
   it('turns a libvirt error reply into a typed error with KubeVirt’s rendering', async () => {

@@ -46,6 +46,20 @@ describe('framer', () => {
     expect(framer.push(stream.subarray(2))).toHaveLength(3);
   });
 
+  it('keeps a partial message intact when the caller reuses its read buffer (retain)', () => {
+    const framer = new Framer();
+    const readBuffer = Buffer.alloc(stream.length);
+    const frames: string[] = [];
+    for (let at = 0; at < stream.length; at += 100) {
+      const n = Math.min(100, stream.length - at);
+      stream.copy(readBuffer, 0, at, at + n);
+      for (const f of framer.push(readBuffer.subarray(0, n))) frames.push(Buffer.from(f).toString('hex'));
+      framer.retain();
+      readBuffer.fill(0xee); // the next read overwrites everything
+    }
+    expect(frames).toEqual([message(1, 8), message(2, 0), message(3, 1000)].map((m) => m.toString('hex')));
+  });
+
   it('rejects a length shorter than a header, and stays failed', () => {
     const framer = new Framer();
     expect(() => framer.push(Buffer.from([0, 0, 0, 27]))).toThrow(
