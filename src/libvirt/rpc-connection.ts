@@ -37,7 +37,9 @@ interface Pending {
   proc: Procedure<unknown, unknown>;
   resolve(value: unknown): void;
   reject(error: Error): void;
-  timer: NodeJS.Timeout;
+  /** Date.now() after which the call fails with LIBVIRT_TIMEOUT. */
+  deadline: number;
+  timeoutMs: number;
 }
 
 const SERIAL_MAX = 0xffff_ffff;
@@ -49,6 +51,9 @@ export class RpcConnection {
   private serial = 0;
   private keepalive: Keepalive | undefined;
   private closedWith: VmpodError | undefined;
+  // One timer for all deadlines, armed for the earliest: no timer work per call on the hot path.
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  private deadlineAt = Number.POSITIVE_INFINITY;
 
   private constructor(
     private readonly socket: Socket,
@@ -154,23 +159,16 @@ export class RpcConnection {
     } catch (err) {
       return Promise.reject(err);
     }
+    const deadline = Date.now() + timeoutMs;
     return new Promise<R>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(serial);
-        reject(
-          clientError('LIBVIRT_TIMEOUT', `${proc.name} got no reply within ${timeoutMs} ms`, {
-            procedure: proc.name,
-            serial,
-            timeoutMs,
-          }),
-        );
-      }, timeoutMs);
       this.pending.set(serial, {
         proc: proc as Procedure<unknown, unknown>,
         resolve: resolve as (v: unknown) => void,
         reject,
-        timer,
+        deadline,
+        timeoutMs,
       });
+      if (deadline < this.deadlineAt) this.armDeadline(deadline);
       this.socket.write(packet);
     });
   }
@@ -198,6 +196,36 @@ export class RpcConnection {
   /** Closes the socket now; every waiter fails with `error`. */
   destroy(error: VmpodError): void {
     this.fail(error);
+  }
+
+  private armDeadline(at: number): void {
+    clearTimeout(this.deadlineTimer);
+    this.deadlineAt = at;
+    this.deadlineTimer = setTimeout(() => this.expireCalls(), Math.max(0, at - Date.now()));
+    // The socket keeps the process alive while calls are pending; the deadline timer need not.
+    this.deadlineTimer.unref();
+  }
+
+  private expireCalls(): void {
+    this.deadlineTimer = undefined;
+    this.deadlineAt = Number.POSITIVE_INFINITY;
+    const now = Date.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const [serial, call] of this.pending) {
+      if (call.deadline > now) {
+        next = Math.min(next, call.deadline);
+        continue;
+      }
+      this.pending.delete(serial);
+      call.reject(
+        clientError('LIBVIRT_TIMEOUT', `${call.proc.name} got no reply within ${call.timeoutMs} ms`, {
+          procedure: call.proc.name,
+          serial,
+          timeoutMs: call.timeoutMs,
+        }),
+      );
+    }
+    if (next !== Number.POSITIVE_INFINITY && !this.closedWith) this.armDeadline(next);
   }
 
   private nextSerial(): number {
@@ -255,7 +283,6 @@ export class RpcConnection {
     const call = this.pending.get(header.serial);
     if (!call) return; // Its caller already timed out.
     this.pending.delete(header.serial);
-    clearTimeout(call.timer);
     const { proc } = call;
     if (header.program !== proc.program || header.procedure !== proc.procedure) {
       call.reject(
@@ -314,8 +341,8 @@ export class RpcConnection {
     this.socket.destroy();
     const waiters = [...this.pending.entries()];
     this.pending.clear();
+    clearTimeout(this.deadlineTimer);
     for (const [serial, w] of waiters) {
-      clearTimeout(w.timer);
       // Waiters always see LIBVIRT_DISCONNECTED; the specific reason travels as the cause.
       w.reject(
         clientError(
