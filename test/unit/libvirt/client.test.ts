@@ -161,6 +161,29 @@ describe('LibvirtClient against a mock libvirtd', () => {
     expect(await c.getHostname()).toBe('node1');
   });
 
+  it('keeps each call’s own deadline, whatever order they were made in', async () => {
+    mock.on(domainGetState, () => NO_REPLY);
+    const c = await connect();
+    const started = Date.now();
+    const slow = rejection(c.call(domainGetState, { dom: vm('a'), flags: 0 }, { timeoutMs: 300 })).then(
+      (e) => ({
+        code: e.code,
+        after: Date.now() - started,
+      }),
+    );
+    const fast = rejection(c.call(domainGetState, { dom: vm('a'), flags: 0 }, { timeoutMs: 40 })).then(
+      (e) => ({
+        code: e.code,
+        after: Date.now() - started,
+      }),
+    );
+    const [s, f] = await Promise.all([slow, fast]);
+    expect(f.code).toBe('LIBVIRT_TIMEOUT');
+    expect(f.after).toBeLessThan(250);
+    expect(s.code).toBe('LIBVIRT_TIMEOUT');
+    expect(s.after).toBeGreaterThanOrEqual(290);
+  });
+
   it('releases every waiter with LIBVIRT_DISCONNECTED when the connection drops', async () => {
     mock.on(domainGetState, () => NO_REPLY);
     const c = await connect();
