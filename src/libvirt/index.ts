@@ -48,3 +48,12 @@ export {
   type TypedParamScalar,
   type TypedParamValue,
 } from './typed-params.js';
+
+// Procedure descriptors and the XDR combinators, for calls the typed API above does not wrap:
+// `client.call(domainProcedures.domainGetState, { dom, flags: 0 })`, or a new `remoteProc(...)`.
+export * as connectProcedures from './connect-procedures.js';
+export * as domainProcedures from './domain-procedures.js';
+export * as statsProcedures from './stats-procedures.js';
+export * as qemuProcedures from './qemu-procedures.js';
+export { remoteProc } from './procedure.js';
+export * as xdr from './xdr-types.js';
