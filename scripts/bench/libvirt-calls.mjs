@@ -14,7 +14,7 @@ export const name = 'libvirt-calls';
 const STATE_CALLS = 5000;
 const STATS_CALLS = 300;
 const VIRSH_CALLS = 30;
-const ROUNDS = 5; // vmpod and the C library take turns, so drift hits both alike
+const ROUNDS = 10; // vmpod and the C library take turns, so drift hits both alike
 // A launcher's client is long-lived: measure it warm (V8 has optimised the call path), as the C
 // library, which needs no warm-up, is measured from its first calls on.
 const NODE_WARMUP = { state: 5000, stats: 100 };
