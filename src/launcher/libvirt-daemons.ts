@@ -18,8 +18,10 @@ export class LibvirtDaemons {
   readonly #libvirtLog: Logger;
   readonly #recentStderr: string[] = [];
   #lastExit: DaemonExit | undefined;
-  /** Exits of the main daemon since it last answered; start-up gives up after a few. */
-  #exitsWithoutAnswer = 0;
+  /** Exits of the main daemon so far; a wait gives up after a few more. */
+  #exits = 0;
+  /** Set once libvirt first answered: only later restarts are reported as such. */
+  #answeredOnce = false;
 
   /** `root` carries no `pos`: libvirt's own lines bring theirs. */
   constructor(layout: LibvirtLayout, root: Logger) {
@@ -62,7 +64,7 @@ export class LibvirtDaemons {
     d.on('exited', (info) => {
       if (d === this.main) {
         this.#lastExit = info;
-        this.#exitsWithoutAnswer++;
+        this.#exits++;
       }
       const why = info.error
         ? `could not be started: ${info.error.message}`
@@ -72,7 +74,7 @@ export class LibvirtDaemons {
       const fields = { daemon: name, pid: info.pid, exitCode: info.code, signal: info.signal };
       if (info.willRestart) this.#log.warn({ ...fields, restartInMs: 1000 }, `${name} ${why}; restarting it`);
       else this.#log.info(fields, `${name} stopped (${why})`);
-      if (info.willRestart && d === this.main) void this.#reportAnswering();
+      if (info.willRestart && d === this.main && this.#answeredOnce) void this.#reportAnswering();
     });
   }
 
@@ -101,12 +103,12 @@ export class LibvirtDaemons {
    */
   async waitAnswering(deadlineMs: number, abort: AbortSignal, waitBeforeFirstMs = 0): Promise<void> {
     const until = performance.now() + deadlineMs;
-    this.#exitsWithoutAnswer = 0;
+    const exitsBefore = this.#exits;
     if (waitBeforeFirstMs > 0) await sleep(waitBeforeFirstMs, abort);
     let lastErr: unknown;
     for (let delay = 5; performance.now() < until; delay = Math.min(delay * 2, 250)) {
       if (abort.aborted) throw abort.reason;
-      if (this.#exitsWithoutAnswer >= 3) {
+      if (this.#exits - exitsBefore >= 3) {
         throw new VmpodError('LIBVIRT_DAEMON_FAILED', this.#failureText('keeps exiting'), {
           cause: this.#lastExit?.error,
           facts: { daemon: this.#layout.flavour, exitCode: this.#lastExit?.code ?? undefined },
@@ -115,6 +117,7 @@ export class LibvirtDaemons {
       if (this.main.pid !== undefined && existsSync(this.#layout.socket)) {
         try {
           await probeLibvirt(this.#layout.socket, this.#layout.uri, Math.max(100, until - performance.now()));
+          this.#answeredOnce = true;
           return;
         } catch (err) {
           lastErr = err;

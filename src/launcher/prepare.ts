@@ -6,6 +6,7 @@ import {
   mkdirSync,
   openSync,
   renameSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
@@ -22,7 +23,7 @@ const isRoot = () => process.getuid?.() === 0;
 export function applyDirectories(specs: readonly DirectorySpec[]): void {
   for (const d of specs) {
     try {
-      mkdirSync(d.path, { recursive: true, mode: d.mode });
+      makeDirectories(d.path, d.mode);
       chmodSync(d.path, d.mode);
       if (d.qemuOwned && isRoot()) chownSync(d.path, QEMU_UID, QEMU_GID);
     } catch (err) {
@@ -30,6 +31,23 @@ export function applyDirectories(specs: readonly DirectorySpec[]): void {
         cause: err,
         facts: { path: d.path, errno: (err as NodeJS.ErrnoException).code },
       });
+    }
+  }
+}
+
+/**
+ * `mkdir -p`, one component at a time. Node's recursive mkdir loops forever when the kernel
+ * answers ENOENT for a parent that exists (as /proc does), so a bad flag would hang the launcher.
+ */
+export function makeDirectories(path: string, mode: number): void {
+  const parts = path.split('/').filter((p) => p !== '');
+  let cur = '';
+  for (const part of parts) {
+    cur += `/${part}`;
+    try {
+      mkdirSync(cur, { mode });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || !statSync(cur).isDirectory()) throw err;
     }
   }
 }
@@ -65,7 +83,7 @@ export function writeLibvirtConfig(layout: LibvirtLayout, cfg: LauncherConfig): 
 
 function writeAtomically(path: string, text: string): void {
   try {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+    makeDirectories(dirname(path), 0o755);
     const tmp = `${path}.vmpod-tmp`;
     writeFileSync(tmp, text, { mode: 0o644 });
     renameSync(tmp, path);

@@ -1,0 +1,250 @@
+import { readdirSync, readlinkSync } from 'node:fs';
+import { mkdtemp, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { buildOnce } from '../helpers/build.js';
+import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
+
+// vmpod's monitor as PID 1 of a pod sandbox, with its real launcher and real libvirt daemons.
+
+const root = resolve(import.meta.dirname, '../..');
+const monitorBin = join(root, 'dist/bin/virt-launcher-monitor');
+const kubevirtArgs = [
+  '--qemu-timeout',
+  '300s',
+  '--name',
+  'testvmi',
+  '--uid',
+  '0b6a5a63-6f0e-4d0a-9a4e-2f1f1f1f1f1f',
+  '--namespace',
+  'default',
+  '--grace-period-seconds',
+  '45',
+];
+const READY = 'vmpod launcher ready';
+
+interface Proc {
+  pid: number;
+  ppid: number;
+  stat: string;
+  comm: string;
+}
+
+async function processes(sb: Sandbox): Promise<Proc[]> {
+  const r = await sb.exec(['ps', '-eo', 'pid=,ppid=,stat=,comm=']);
+  expect(r.code).toBe(0);
+  return r.stdout
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const [pid, ppid, stat, ...comm] = line.trim().split(/\s+/);
+      return { pid: Number(pid), ppid: Number(ppid), stat: stat ?? '', comm: comm.join(' ') };
+    })
+    .filter((p) => p.comm !== 'ps' && p.comm !== 'nsenter');
+}
+
+/** Host pids of every process in the PID namespace whose init is `pid1`. */
+function hostPidsInNamespaceOf(pid1: number): number[] {
+  const ns = readlinkSync(`/proc/${pid1}/ns/pid`);
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number)
+    .filter((pid) => {
+      try {
+        return readlinkSync(`/proc/${pid}/ns/pid`) === ns;
+      } catch {
+        return false;
+      }
+    });
+}
+
+const logLines = (text: string) =>
+  text
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+let sandboxes: Sandbox[] = [];
+async function sandbox(): Promise<Sandbox> {
+  const sb = await createSandbox();
+  sandboxes.push(sb);
+  return sb;
+}
+
+beforeAll(async () => {
+  await buildOnce();
+});
+
+afterEach(async () => {
+  await Promise.all(sandboxes.map((s) => s.destroy()));
+  sandboxes = [];
+});
+
+describe('vmpod as PID 1 of a pod', () => {
+  it('runs monitor → launcher → {virtlogd, libvirtd}, and libvirt answers virsh inside the pod', async () => {
+    const sb = await sandbox();
+    const h = sb.start([monitorBin, ...kubevirtArgs]);
+    await h.waitForLine((l) => l.includes(READY), 20_000);
+
+    const ps = await processes(sb);
+    const pid1 = ps.find((p) => p.pid === 1);
+    expect(pid1?.comm).toBe('virt-launcher-m'); // the kernel's 15-character comm, as for KubeVirt's Go binary
+    const launcher = ps.filter((p) => p.ppid === 1 && p.comm === 'virt-launcher');
+    expect(launcher).toHaveLength(1);
+    const daemons = ps.filter((p) => p.ppid === launcher[0]?.pid).map((p) => p.comm);
+    expect(daemons.sort()).toEqual(['libvirtd', 'virtlogd']);
+
+    const virsh = await sb.exec(['virsh', '-c', 'qemu:///system', 'list', '--all']);
+    expect(virsh.code).toBe(0);
+    expect(virsh.stdout).toMatch(/Id\s+Name\s+State/);
+
+    // Every start-up phase logs its duration.
+    const phases = logLines(h.stderr)
+      .filter((o) => typeof o.durationMs === 'number')
+      .map((o) => o.phase);
+    expect(phases, h.output()).toEqual(['directories', 'libvirt-config', 'libvirt-start', 'libvirt-connect']);
+  });
+
+  it('reaps orphans left by an exec into the pod within a second', async () => {
+    const sb = await sandbox();
+    const h = sb.start([monitorBin, ...kubevirtArgs]);
+    await h.waitForLine((l) => l.includes(READY), 20_000);
+
+    const r = await sb.exec(['sh', '-c', 'for i in 1 2 3 4 5 6 7 8; do sleep 0.3 & done; exit 0']);
+    expect(r.code).toBe(0);
+    // The sleeps now belong to PID 1; once they end they must not linger as zombies.
+    await new Promise((res) => setTimeout(res, 1300));
+    const zombies = (await processes(sb)).filter((p) => p.stat.startsWith('Z'));
+    expect(zombies).toEqual([]);
+    const reaped = logLines(h.stderr).filter(
+      (o) => o.msg === 'reaped orphaned process' && o.orphanComm === 'sleep',
+    );
+    expect(reaped.length).toBeGreaterThanOrEqual(8);
+  });
+
+  it("still reports the launcher's own exit code while reaping a storm of orphans", async () => {
+    // A monitor beside a stand-in launcher that orphans 50 processes and exits 3.
+    const dir = await mkdtemp(join(tmpdir(), 'vmpod-fixture-'));
+    try {
+      await symlink(monitorBin, join(dir, 'virt-launcher-monitor'));
+      await symlink(join(root, 'test/fixtures/orphaning-launcher'), join(dir, 'virt-launcher'));
+      const sb = await sandbox();
+      const h = sb.start([join(dir, 'virt-launcher-monitor')], { env: { FIXTURE_EXIT_CODE: '3' } });
+      const exit = await h.exited;
+      expect(exit.code).toBe(3);
+      const lines = logLines(h.stderr);
+      expect(lines.find((o) => o.msg === 'dirty virt-launcher shutdown')).toMatchObject({ exitCode: 3 });
+      const reaped = lines.filter((o) => o.msg === 'reaped orphaned process').length;
+      const final = lines.find((o) => o.msg === 'virt-launcher-monitor exiting');
+      expect(final).toMatchObject({ exitCode: 3 });
+      expect(reaped).toBeGreaterThan(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('SIGTERM to PID 1 stops everything and the pod exits 0', async () => {
+    const sb = await sandbox();
+    const h = sb.start([monitorBin, ...kubevirtArgs]);
+    await h.waitForLine((l) => l.includes(READY), 20_000);
+    const pid1 = await h.pid1();
+    const hostPids = hostPidsInNamespaceOf(pid1);
+    expect(hostPids.length).toBeGreaterThanOrEqual(4);
+
+    process.kill(pid1, 'SIGTERM');
+    const exit = await h.exited;
+    expect(exit.code).toBe(0);
+    const lines = logLines(h.stderr);
+    expect(lines.some((o) => o.msg === 'libvirtd stopped (killed by signal SIGKILL)')).toBe(true);
+    expect(lines.some((o) => o.msg === 'virtlogd stopped (killed by signal SIGKILL)')).toBe(true);
+    expect(lines.find((o) => o.msg === 'virt-launcher-monitor exiting')).toMatchObject({ exitCode: 0 });
+    // Nothing that lived in the pod is left on the host.
+    const alive = hostPids.filter((p) => {
+      try {
+        process.kill(p, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    expect(alive).toEqual([]);
+  });
+
+  it('restarts libvirtd after kill -9 and libvirt answers again', async () => {
+    const sb = await sandbox();
+    const h = sb.start([monitorBin, ...kubevirtArgs]);
+    await h.waitForLine((l) => l.includes(READY), 20_000);
+    const before = (await processes(sb)).find((p) => p.comm === 'libvirtd');
+    expect(before).toBeDefined();
+
+    expect((await sb.exec(['kill', '-9', String(before?.pid)])).code).toBe(0);
+    await h.waitForLine((l) => l.includes('libvirt answering again after restart'), 15_000);
+    const after = (await processes(sb)).find((p) => p.comm === 'libvirtd');
+    expect(after?.pid).not.toBe(before?.pid);
+    expect(after?.ppid).toBe(before?.ppid); // still the launcher's child
+    const warn = logLines(h.stderr).find((o) => o.pos === 'libvirt-daemons.ts' && o.level === 'warning');
+    expect(warn?.msg).toBe('libvirtd killed by signal SIGKILL; restarting it');
+    expect((await sb.exec(['virsh', '-c', 'qemu:///system', 'version'])).code).toBe(0);
+  });
+
+  it('keeps PID 1 alive after a failing launcher with --keep-after-failure', async () => {
+    const sb = await sandbox();
+    const h = sb.start([monitorBin, ...kubevirtArgs, '--simulate-crash', '--keep-after-failure']);
+    await h.waitForLine((l) => l.includes('keeping the pod alive after a failure'), 20_000);
+    const lines = logLines(h.stderr);
+    expect(lines.find((o) => o.msg === 'dirty virt-launcher shutdown')).toMatchObject({ exitCode: 2 });
+    // The launcher never saw the monitor-only flag (it would have failed on it as unknown).
+    expect(lines.some((o) => o.phase === 'simulate-crash')).toBe(true);
+    await new Promise((res) => setTimeout(res, 1500));
+    expect(h.child.exitCode).toBeNull();
+    const ps = await processes(sb);
+    expect(ps.map((p) => p.comm)).toEqual(['virt-launcher-m']);
+  });
+
+  it('exits at once with the launcher code when --keep-after-failure is absent', async () => {
+    const sb = await sandbox();
+    const h = sb.start([monitorBin, ...kubevirtArgs, '--simulate-crash']);
+    expect((await h.exited).code).toBe(2);
+  });
+});
+
+describe('a failed start names its phase and cause', () => {
+  const lastError = (text: string) =>
+    logLines(text)
+      .filter((o) => o.level === 'error' && o.component === 'virt-launcher')
+      .at(-1);
+
+  it('a malformed flag', async () => {
+    const sb = await sandbox();
+    const h = sb.start([monitorBin, ...kubevirtArgs, '--grace-period-seconds', 'soon']);
+    expect((await h.exited).code).toBe(2);
+    expect(lastError(h.stderr)).toMatchObject({ phase: 'flags' });
+    expect(String(lastError(h.stderr)?.reason)).toContain('--grace-period-seconds');
+  });
+
+  it('an unwritable directory', async () => {
+    const sb = await sandbox();
+    const h = sb.start([monitorBin, ...kubevirtArgs, '--ephemeral-disk-dir', '/proc/vmpod-cannot-write']);
+    expect((await h.exited).code).toBe(2);
+    expect(lastError(h.stderr)).toMatchObject({ phase: 'directories' });
+    expect(String(lastError(h.stderr)?.reason)).toContain('DIRECTORY_UNWRITABLE');
+  });
+
+  it('a libvirt daemon that cannot start', async () => {
+    const sb = await sandbox();
+    // libvirtd replaced by a program that fails at once, inside the pod's mount namespace only.
+    const h = sb.start([
+      'sh',
+      '-c',
+      'mount --bind /bin/false /usr/sbin/libvirtd && exec "$0" "$@"',
+      monitorBin,
+      ...kubevirtArgs,
+    ]);
+    expect((await h.exited).code).toBe(2);
+    const err = lastError(h.stderr);
+    expect(err).toMatchObject({ phase: 'libvirt-connect' });
+    expect(String(err?.reason)).toContain('LIBVIRT_DAEMON_FAILED');
+    expect(String(err?.reason)).toContain('libvirtd keeps exiting (last exit: code 1)');
+  });
+});
