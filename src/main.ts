@@ -11,8 +11,13 @@ async function main(): Promise<number> {
   const cmd = parseCommand(entry, process.argv.slice(2));
   switch (cmd.kind) {
     case 'monitor': {
-      const { runMonitor, launcherBeside } = await import('./supervisor/monitor.js');
-      return runMonitor(cmd.args, process.env, { launcherPath: launcherBeside(entry) });
+      // Start the launcher first; the monitor's own modules load while it boots.
+      const { monitorConfig } = await import('./config/monitor-config.js');
+      const { startLauncher, launcherBeside } = await import('./supervisor/start-launcher.js');
+      const cfg = monitorConfig(cmd.args, process.env);
+      const launcher = startLauncher(launcherBeside(entry), cfg.launcherArgs);
+      const { runMonitor } = await import('./supervisor/monitor.js');
+      return runMonitor(cfg, launcher);
     }
     case 'launcher': {
       const { runLauncher } = await import('./launcher/launcher.js');

@@ -1,7 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { type MonitorConfig, monitorConfig } from '../config/monitor-config.js';
+import { basename, join } from 'node:path';
+import type { MonitorConfig } from '../config/monitor-config.js';
 import { describeError } from '../errors.js';
 import { type Logger, createLogger, forFile } from '../log/logger.js';
 import { EXIT_MONITOR_FAILURE, launcherExitToMonitorCode } from './exit-code.js';
@@ -10,49 +9,44 @@ import { OrphanReaper } from './orphan-reaper.js';
 import { childrenOf, findByCmdline } from './proc-table.js';
 import { becomeSubreaper } from './waitpid.js';
 import { sleep } from './sleep.js';
+import { RELAYED_SIGNALS, type StartedLauncher } from './start-launcher.js';
 
 // virt-launcher-monitor: PID 1 of the compute container (KUBEVIRT.md §1.2). Starts the launcher,
 // relays termination signals to it as SIGTERM, reaps every orphan, waits for a surviving qemu,
 // cleans up, and exits with the launcher's code.
 
-const RELAYED = ['SIGINT', 'SIGTERM', 'SIGQUIT'] as const;
 const QEMU_GRACE_MS = 10_000;
 
-export interface MonitorOptions {
-  /** Path of the launcher executable; KubeVirt uses /usr/bin/virt-launcher. */
-  readonly launcherPath: string;
-}
-
-export async function runMonitor(argv: readonly string[], env: NodeJS.ProcessEnv, opts: MonitorOptions) {
+/** Runs PID 1's duties around a launcher that main.ts already started (start-launcher.ts). */
+export async function runMonitor(cfg: MonitorConfig, launcher: StartedLauncher): Promise<number> {
   process.title = 'virt-launcher-monitor';
-  const cfg = monitorConfig(argv, env);
   const root = createLogger({ component: 'virt-launcher-monitor', verbosity: cfg.verbosity });
   const log = forFile(root, 'monitor.ts');
+  const child = launcher.child;
+  let launcherRunning = true;
+  void launcher.outcome.then(() => {
+    launcherRunning = false;
+  });
 
-  let launcher: ChildProcess | undefined;
   const reaper = new OrphanReaper({
     log: forFile(root, 'orphan-reaper.ts'),
-    isOwnChild: (pid) => launcher !== undefined && launcher.exitCode === null && launcher.pid === pid,
+    isOwnChild: (pid) => launcherRunning && child.pid === pid,
   });
   // Outside a PID namespace the monitor is not PID 1; as a subreaper it still inherits qemu.
   if (process.pid !== 1) becomeSubreaper(log);
   reaper.start();
   const relay = (sig: string) => {
-    if (launcher?.pid !== undefined && launcher.exitCode === null && launcher.signalCode === null) {
-      log.info(
-        { signal: sig, launcherPid: launcher.pid },
-        `received ${sig}: sending SIGTERM to the launcher`,
-      );
-      launcher.kill('SIGTERM');
+    if (launcherRunning && child.pid !== undefined) {
+      log.info({ signal: sig, launcherPid: child.pid }, `received ${sig}: sending SIGTERM to the launcher`);
+      child.kill('SIGTERM');
     } else {
       log.info({ signal: sig }, `received ${sig}; the launcher is not running`);
     }
   };
-  for (const sig of RELAYED) process.on(sig, () => relay(sig));
+  for (const sig of RELAYED_SIGNALS) process.on(sig, () => relay(sig));
+  launcher.stopEarlyRelay();
 
-  let result = await superviseLauncher(cfg, opts, log, (c) => {
-    launcher = c;
-  });
+  let result = await launcherResult(launcher, log);
   dumpLogs(log);
   if (!(await waitForQemuToGo(log))) result = EXIT_MONITOR_FAILURE;
   await terminateIstioProxy(forFile(root, 'istio.ts'));
@@ -68,29 +62,17 @@ export async function runMonitor(argv: readonly string[], env: NodeJS.ProcessEnv
   return result;
 }
 
-async function superviseLauncher(
-  cfg: MonitorConfig,
-  opts: MonitorOptions,
-  log: Logger,
-  onSpawn: (c: ChildProcess) => void,
-): Promise<number> {
-  const child = spawn(opts.launcherPath, [...cfg.launcherArgs], { stdio: 'inherit' });
-  onSpawn(child);
-  const outcome = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>(
-    (resolve) => {
-      child.once('error', (error) => resolve({ code: null, signal: null, error }));
-      child.once('exit', (code, signal) => resolve({ code, signal }));
-    },
-  );
+async function launcherResult(launcher: StartedLauncher, log: Logger): Promise<number> {
+  const outcome = await launcher.outcome;
   if (outcome.error) {
     log.error(
-      { reason: describeError(outcome.error), launcher: opts.launcherPath },
+      { reason: describeError(outcome.error), launcher: launcher.path },
       'failed to start the launcher',
     );
     return EXIT_MONITOR_FAILURE;
   }
   const exitCode = launcherExitToMonitorCode(outcome.code);
-  const fields = { launcherPid: child.pid, exitCode, signal: outcome.signal };
+  const fields = { launcherPid: launcher.child.pid, exitCode, signal: outcome.signal };
   if (exitCode === 0) log.info(fields, 'the launcher exited cleanly');
   else log.error(fields, 'dirty virt-launcher shutdown');
   return exitCode;
@@ -168,9 +150,4 @@ function removeContainerDiskSockets(dir: string, log: Logger): void {
       );
     }
   }
-}
-
-/** The launcher sits beside the monitor's own entry point (dist/bin/virt-launcher). */
-export function launcherBeside(entry: string): string {
-  return join(dirname(entry), 'virt-launcher');
 }
