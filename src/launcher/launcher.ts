@@ -77,7 +77,12 @@ export async function runLauncher(argv: readonly string[], env: NodeJS.ProcessEn
     await clock.run('libvirt-start', () => daemons.start());
     await clock.run('libvirt-connect', () => daemons.waitAnswering(LIBVIRT_CONNECT_DEADLINE_MS, abort));
     log.info(
-      { startupMs: clock.elapsedMs(), phases: clock.timings, socket: layout.socket },
+      {
+        startupMs: clock.elapsedMs(),
+        processUptimeMs: Math.round(performance.now()),
+        phases: clock.timings,
+        socket: layout.socket,
+      },
       'vmpod launcher ready: libvirt answering',
     );
     if (cfg.env.standaloneVmi !== undefined) {
