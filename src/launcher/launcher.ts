@@ -3,18 +3,22 @@ import { type LauncherConfig, launcherConfig } from '../config/launcher-config.j
 import { VmpodError, describeError } from '../errors.js';
 import { type Logger, createLogger, forFile } from '../log/logger.js';
 import { EXIT_FATAL } from '../supervisor/exit-code.js';
-import { sleep } from '../supervisor/sleep.js';
+import { LibvirtClient } from '../libvirt/index.js';
 import { TerminationSignal, listenForTermination } from '../supervisor/termination.js';
 import { launcherDirectories, libvirtRuntimeDirectories, serialLogPath } from './directories.js';
 import { LibvirtDaemons } from './libvirt-daemons.js';
 import { libvirtLayout } from './libvirt-paths.js';
 import { PhaseClock, StartupError } from './phases.js';
 import { applyDirectories, ensureQemuFile, writeLibvirtConfig } from './prepare.js';
+import { monitorQemu } from './qemu-monitor.js';
+import { waitForDomain } from './wait-for-domain.js';
 
 // virt-launcher: prepares the pod, runs libvirt's daemons, and lives as long as the VM does
 // (KUBEVIRT.md §1.3.2). Returns the process exit code; only main.ts exits.
 
 const LIBVIRT_CONNECT_DEADLINE_MS = 15_000;
+/** virDomainDestroyFlags: VIR_DOMAIN_DESTROY_GRACEFUL. */
+const DESTROY_GRACEFUL = 1;
 
 export async function runLauncher(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   const t0 = performance.now();
@@ -37,8 +41,9 @@ export async function runLauncher(argv: readonly string[], env: NodeJS.ProcessEn
     hasVirtqemud: existsSync('/usr/sbin/virtqemud'),
   });
   const daemons = new LibvirtDaemons(layout, root);
+  let client: LibvirtClient | undefined;
   log.info(
-    { pid: process.pid, nonRoot: cfg.runAsNonroot, libvirt: layout.flavour },
+    { pid: process.pid, nonRoot: cfg.runAsNonroot, libvirt: layout.flavour, processUptimeMs: Math.round(t0) },
     'vmpod launcher starting',
   );
 
@@ -76,6 +81,9 @@ export async function runLauncher(argv: readonly string[], env: NodeJS.ProcessEn
     });
     await clock.run('libvirt-start', () => daemons.start());
     await clock.run('libvirt-connect', () => daemons.waitAnswering(LIBVIRT_CONNECT_DEADLINE_MS, abort));
+    client = await clock.run('libvirt-client', () =>
+      LibvirtClient.connect({ socketPath: layout.socket, uri: layout.uri }),
+    );
     log.info(
       {
         startupMs: clock.elapsedMs(),
@@ -90,46 +98,44 @@ export async function runLauncher(argv: readonly string[], env: NodeJS.ProcessEn
         throw new VmpodError('NOT_SUPPORTED', 'STANDALONE_VMI is not supported by this build of vmpod yet');
       });
     }
-    await waitForDomain(cfg, abort, log);
+    const domain = await waitForDomain(client, cfg.qemuTimeoutMs, abort, log).catch((err: unknown) => {
+      throw new StartupError('wait-domain', err);
+    });
+    if (domain) {
+      const libvirt = client;
+      const end = await monitorQemu({
+        pidFile: `${layout.pidDir}/${domain.name}.pid`,
+        qemuTimeoutMs: cfg.qemuTimeoutMs,
+        gracePeriodSeconds: cfg.gracePeriodSeconds,
+        firstSignalAt: termination.firstAt,
+        destroy: () => libvirt.domain(domain.name).destroy(DESTROY_GRACEFUL),
+        log: forFile(root, 'qemu-monitor.ts'),
+      });
+      log.info({ domain: domain.name, end }, 'qemu monitoring ended');
+    }
   } catch (err) {
     if (err instanceof TerminationSignal) {
       log.info(
         { signal: err.sig, sinceStartMs: clock.elapsedMs() },
         'termination signal before any domain existed',
       );
-      await shutdown(daemons, log);
+      await shutdown(client, daemons, log);
       termination.dispose();
       return 0;
     }
     const phase = err instanceof StartupError ? err.phase : 'unknown';
     log.error({ phase, reason: describeError(err) }, `start-up failed in phase "${phase}"`);
-    await shutdown(daemons, log);
+    await shutdown(client, daemons, log);
     termination.dispose();
     return EXIT_FATAL;
   }
-  await shutdown(daemons, log);
+  await shutdown(client, daemons, log);
   termination.dispose();
   return 0;
 }
 
-/**
- * Step 14 of KubeVirt's start-up: wait for a defined domain until --qemu-timeout, returning early
- * on a termination signal. Domains are created through the command server or STANDALONE_VMI,
- * neither of which this build has; so only the signal or the timeout can end this wait.
- */
-async function waitForDomain(cfg: LauncherConfig, abort: AbortSignal, log: Logger): Promise<void> {
-  log.info({ qemuTimeoutMs: cfg.qemuTimeoutMs }, 'waiting for a domain to be defined');
-  await sleep(cfg.qemuTimeoutMs, abort);
-  throw new StartupError(
-    'wait-domain',
-    new VmpodError(
-      'DOMAIN_DEFINE_TIMEOUT',
-      `timed out waiting for a domain to be defined (${cfg.qemuTimeoutMs} ms)`,
-    ),
-  );
-}
-
-async function shutdown(daemons: LibvirtDaemons, log: Logger): Promise<void> {
+async function shutdown(client: LibvirtClient | undefined, daemons: LibvirtDaemons, log: Logger) {
+  await client?.close({ timeoutMs: 1000 });
   await daemons.stop();
   log.info('vmpod launcher stopped');
 }

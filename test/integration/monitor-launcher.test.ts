@@ -103,7 +103,13 @@ describe('vmpod as PID 1 of a pod', () => {
     const phases = logLines(h.stderr)
       .filter((o) => typeof o.durationMs === 'number')
       .map((o) => o.phase);
-    expect(phases, h.output()).toEqual(['directories', 'libvirt-config', 'libvirt-start', 'libvirt-connect']);
+    expect(phases, h.output()).toEqual([
+      'directories',
+      'libvirt-config',
+      'libvirt-start',
+      'libvirt-connect',
+      'libvirt-client',
+    ]);
   });
 
   it('reaps orphans left by an exec into the pod within a second', async () => {
@@ -206,6 +212,68 @@ describe('vmpod as PID 1 of a pod', () => {
     const sb = await sandbox();
     const h = sb.start([monitorBin, ...kubevirtArgs, '--simulate-crash']);
     expect((await h.exited).code).toBe(2);
+  });
+});
+
+// A domain defined by hand inside the pod (as virt-handler's SyncVirtualMachine later will):
+// the launcher must find it, watch its qemu, and end with it.
+const domainXml = `<domain type='qemu'>
+  <name>default_testvmi</name>
+  <memory unit='MiB'>64</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type></os>
+  <devices></devices>
+</domain>`;
+
+async function defineAndStart(sb: Sandbox): Promise<void> {
+  // stdin is a socket here, which /dev/stdin cannot reopen: go through a file in the pod's /run.
+  const def = await sb.exec(
+    ['sh', '-c', 'cat > /run/testvmi.xml && virsh -c qemu:///system define /run/testvmi.xml'],
+    { input: domainXml },
+  );
+  expect(def.code, def.stderr).toBe(0);
+  const start = await sb.exec(['virsh', '-c', 'qemu:///system', 'start', 'default_testvmi']);
+  expect(start.code, start.stderr).toBe(0);
+}
+
+describe('the launcher and a domain', () => {
+  it('finds the domain, watches its qemu (a direct child of PID 1), and exits 0 when qemu is gone', async () => {
+    const sb = await sandbox();
+    const h = sb.start([monitorBin, ...kubevirtArgs]);
+    await h.waitForLine((l) => l.includes(READY), 20_000);
+    await defineAndStart(sb);
+    await h.waitForLine((l) => l.includes('"msg":"monitoring qemu"'), 20_000);
+
+    const qemu = (await processes(sb)).filter((p) => p.comm.startsWith('qemu-system'));
+    expect(qemu).toHaveLength(1);
+    expect(qemu[0]?.ppid).toBe(1);
+
+    expect((await sb.exec(['virsh', '-c', 'qemu:///system', 'destroy', 'default_testvmi'])).code).toBe(0);
+    const exit = await h.wait(20_000);
+    expect(exit.code).toBe(0);
+    const lines = logLines(h.stderr);
+    expect(lines.find((o) => o.msg === 'domain defined')).toMatchObject({ domain: 'default_testvmi' });
+    expect(lines.find((o) => o.msg === 'qemu monitoring ended')?.end).toMatch(/^qemu-(exited|zombie)$/);
+    expect(lines.find((o) => o.msg === 'virt-launcher-monitor exiting')).toMatchObject({ exitCode: 0 });
+  });
+
+  it('destroys the domain once the grace period after SIGTERM has passed, then exits 0', async () => {
+    const sb = await sandbox();
+    const args = kubevirtArgs.map((a, i) => (kubevirtArgs[i - 1] === '--grace-period-seconds' ? '1' : a));
+    const h = sb.start([monitorBin, ...args]);
+    await h.waitForLine((l) => l.includes(READY), 20_000);
+    await defineAndStart(sb);
+    await h.waitForLine((l) => l.includes('"msg":"monitoring qemu"'), 20_000);
+
+    const t0 = Date.now();
+    process.kill(await h.pid1(), 'SIGTERM');
+    const exit = await h.wait(20_000);
+    const elapsed = Date.now() - t0;
+    expect(exit.code).toBe(0);
+    expect(elapsed).toBeGreaterThan(1000); // not before the grace period
+    const lines = logLines(h.stderr);
+    expect(lines.some((o) => o.msg === 'grace period over: destroying the domain')).toBe(true);
+    expect(lines.find((o) => o.msg === 'virt-launcher-monitor exiting')).toMatchObject({ exitCode: 0 });
   });
 });
 

@@ -1,0 +1,101 @@
+import { readFileSync } from 'node:fs';
+import { describeError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { sleep } from '../supervisor/sleep.js';
+
+// KubeVirt's QEMU process monitor (KUBEVIRT.md §1.3.4): a 1 s tick that learns qemu's pid from
+// libvirt's pid file, ends when qemu is gone, and once the grace period after the first
+// termination signal has passed, runs the final shutdown callback on every tick.
+
+export interface QemuMonitorOptions {
+  readonly pidFile: string;
+  readonly qemuTimeoutMs: number;
+  readonly gracePeriodSeconds: number;
+  /** Epoch ms of the first termination signal, if one arrived. */
+  readonly firstSignalAt: () => number | undefined;
+  /** virDomainDestroyFlags(GRACEFUL); on failure the monitor sends SIGTERM to qemu itself. */
+  readonly destroy: () => Promise<void>;
+  readonly log: Logger;
+  readonly tickMs?: number;
+}
+
+export type QemuMonitorEnd = 'qemu-exited' | 'qemu-zombie' | 'no-pid-file';
+
+export async function monitorQemu(opts: QemuMonitorOptions): Promise<QemuMonitorEnd> {
+  const started = Date.now();
+  let pid: number | undefined;
+  const graceExpired = () => {
+    const at = opts.firstSignalAt();
+    return at !== undefined && Date.now() - at > opts.gracePeriodSeconds * 1000;
+  };
+  for (let first = true; ; first = false) {
+    if (!first) await sleep(opts.tickMs ?? 1000);
+    if (pid === undefined) {
+      pid = readPidFile(opts.pidFile);
+      if (pid === undefined) {
+        const timedOut = opts.qemuTimeoutMs > 0 && Date.now() - started > opts.qemuTimeoutMs;
+        if (timedOut || graceExpired() || opts.firstSignalAt() !== undefined) {
+          opts.log.info({ pidFile: opts.pidFile }, 'no qemu pid file: not monitoring qemu');
+          return 'no-pid-file';
+        }
+        continue;
+      }
+      opts.log.info({ qemuPid: pid, pidFile: opts.pidFile }, 'monitoring qemu');
+    }
+    const status = readProcStatus(pid);
+    if (status === undefined) {
+      opts.log.info({ qemuPid: pid }, 'qemu has exited');
+      return 'qemu-exited';
+    }
+    if (status.includes('Z (zombie)')) {
+      // PID 1 reaps it; nudge it in case its SIGCHLD was coalesced.
+      signalParent('SIGCHLD');
+      opts.log.info({ qemuPid: pid }, 'qemu has exited (zombie, left to PID 1 to reap)');
+      return 'qemu-zombie';
+    }
+    if (graceExpired()) {
+      opts.log.info(
+        { qemuPid: pid, gracePeriodSeconds: opts.gracePeriodSeconds },
+        'grace period over: destroying the domain',
+      );
+      try {
+        await opts.destroy();
+      } catch (err) {
+        opts.log.warn(
+          { qemuPid: pid, reason: describeError(err) },
+          'destroy failed: sending SIGTERM to qemu',
+        );
+        try {
+          process.kill(pid, 'SIGTERM');
+        } catch {
+          // already gone
+        }
+      }
+    }
+  }
+}
+
+function readPidFile(path: string): number | undefined {
+  try {
+    const text = readFileSync(path, 'utf8').trim();
+    return /^\d+$/.test(text) ? Number.parseInt(text, 10) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function readProcStatus(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function signalParent(sig: NodeJS.Signals): void {
+  try {
+    process.kill(process.ppid, sig);
+  } catch {
+    // parent gone: nothing to nudge
+  }
+}
