@@ -1,5 +1,5 @@
 import { readdirSync, readlinkSync } from 'node:fs';
-import { mkdtemp, rm, symlink } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -42,6 +42,13 @@ async function processes(sb: Sandbox): Promise<Proc[]> {
       return { pid: Number(pid), ppid: Number(ppid), stat: stat ?? '', comm: comm.join(' ') };
     })
     .filter((p) => p.comm !== 'ps' && p.comm !== 'nsenter');
+}
+
+/** The gid of a group on this machine: the pod shares the host's /etc/group. */
+async function sandboxGroupId(name: string): Promise<number | undefined> {
+  const line = (await readFile('/etc/group', 'utf8')).split('\n').find((l) => l.startsWith(`${name}:`));
+  const gid = Number(line?.split(':')[2]);
+  return Number.isInteger(gid) ? gid : undefined;
 }
 
 /** Host pids of every process in the PID namespace whose init is `pid1`. */
@@ -274,6 +281,73 @@ describe('the launcher and a domain', () => {
     const lines = logLines(h.stderr);
     expect(lines.some((o) => o.msg === 'grace period over: destroying the domain')).toBe(true);
     expect(lines.find((o) => o.msg === 'virt-launcher-monitor exiting')).toMatchObject({ exitCode: 0 });
+  });
+});
+
+describe('non-root mode (--run-as-nonroot, uid 107)', () => {
+  it('runs the whole tree as qemu with a session libvirt, and follows a domain through its session pid file', async () => {
+    const gid = (await sandboxGroupId('qemu')) ?? 107;
+    const sb = await sandbox();
+    // What KubeVirt's pod gives a non-root launcher: uid 107, XDG dirs, emptyDirs it may write.
+    const env = {
+      XDG_RUNTIME_DIR: '/var/run',
+      XDG_CONFIG_HOME: '/var/run/kubevirt-private',
+      XDG_CACHE_HOME: '/var/run/kubevirt-private',
+    };
+    const dirs =
+      '/run/libvirt /run/kubevirt /run/kubevirt-private /run/kubevirt-ephemeral-disks /var/lib/libvirt /var/log/libvirt /var/cache/libvirt';
+    const h = sb.start(
+      [
+        'sh',
+        '-c',
+        `chown -R 107:${gid} ${dirs} && exec setpriv --reuid 107 --regid ${gid} --clear-groups "$0" "$@"`,
+        monitorBin,
+        ...kubevirtArgs,
+        '--run-as-nonroot',
+      ],
+      { env },
+    );
+    await h.waitForLine((l) => l.includes(READY), 20_000);
+    const users = await sb.exec(['ps', '-eo', 'uid=,comm=']);
+    const byComm = Object.fromEntries(
+      users.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/))
+        .map(([uid, comm]) => [comm, uid]),
+    );
+    for (const comm of ['virt-launcher-m', 'virt-launcher', 'libvirtd', 'virtlogd'])
+      expect(byComm[comm]).toBe('107');
+    const conf = await sb.exec(['cat', '/var/run/kubevirt-private/libvirt/qemu.conf']);
+    expect(conf.stdout).toContain('stdio_handler = "logd"');
+
+    const asQemu = [
+      'setpriv',
+      '--reuid',
+      '107',
+      '--regid',
+      String(gid),
+      '--clear-groups',
+      'env',
+      ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
+    ];
+    const def = await sb.exec(
+      [
+        ...asQemu,
+        'sh',
+        '-c',
+        'cat > /run/kubevirt-private/testvmi.xml && virsh -c qemu:///session define /run/kubevirt-private/testvmi.xml && virsh -c qemu:///session start default_testvmi',
+      ],
+      { input: domainXml },
+    );
+    expect(def.code, def.stderr).toBe(0);
+    await h.waitForLine((l) => l.includes('"msg":"monitoring qemu"'), 20_000);
+    const watched = logLines(h.stderr).find((o) => o.msg === 'monitoring qemu');
+    expect(watched?.pidFile).toBe('/run/libvirt/qemu/run/default_testvmi.pid');
+    expect(
+      (await sb.exec([...asQemu, 'virsh', '-c', 'qemu:///session', 'destroy', 'default_testvmi'])).code,
+    ).toBe(0);
+    expect((await h.wait(20_000)).code).toBe(0);
   });
 });
 
