@@ -23,6 +23,10 @@ async function main(): Promise<number> {
       const { runLauncher } = await import('./launcher/launcher.js');
       return runLauncher(cmd.args, process.env);
     }
+    case 'dhcp-serve': {
+      const { runDhcpServe } = await import('./dhcp/dhcp-serve-command.js');
+      return runDhcpServe(cmd.args);
+    }
     case 'version':
       process.stdout.write(`vmpod ${typeof VMPOD_VERSION === 'string' ? VMPOD_VERSION : 'dev'}\n`);
       return 0;

@@ -6,6 +6,7 @@ import { basename } from 'node:path';
 export type Command =
   | { readonly kind: 'monitor'; readonly args: readonly string[] }
   | { readonly kind: 'launcher'; readonly args: readonly string[] }
+  | { readonly kind: 'dhcp-serve'; readonly args: readonly string[] }
   | { readonly kind: 'version' }
   | { readonly kind: 'help'; readonly text: string }
   | { readonly kind: 'usage-error'; readonly text: string };
@@ -15,6 +16,7 @@ export const USAGE = `usage: vmpod <command> [flags]
 commands:
   monitor [launcher flags]   run as virt-launcher-monitor (PID 1 of the pod's compute container)
   launcher [launcher flags]  run as virt-launcher (normally started by the monitor)
+  dhcp serve [flags]         serve one DHCPv4 lease on an interface (troubleshooting; see --help)
   version                    print vmpod's version
   help                       print this text
 
@@ -31,6 +33,9 @@ export function parseCommand(entryPath: string, args: readonly string[]): Comman
       return { kind: 'monitor', args: rest };
     case 'launcher':
       return { kind: 'launcher', args: rest };
+    case 'dhcp':
+      if (rest[0] === 'serve') return { kind: 'dhcp-serve', args: rest.slice(1) };
+      return { kind: 'usage-error', text: `vmpod: unknown dhcp command "${rest[0] ?? ''}"\n\n${USAGE}` };
     case 'version':
     case '--version':
       return { kind: 'version' };

@@ -1,0 +1,154 @@
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { createRequire } from 'node:module';
+import { VmpodError } from '../errors.js';
+
+// UDP port 67 on one interface only. KubeVirt filters by IP_PKTINFO's ingress ifindex; Node's
+// dgram exposes neither that nor SO_BINDTODEVICE, so the socket is made through libc (koffi, as
+// waitpid.ts does) with SO_BINDTODEVICE set *before* bind: from its first packet it hears only
+// the bridge, and its replies — broadcast ones included — can leave only through the bridge.
+// Then dgram adopts the bound fd. Needs no capability beyond CAP_NET_BIND_SERVICE (Linux ≥ 5.7
+// lets unprivileged sockets bind to a device).
+
+const AF_INET = 2;
+const SOCK_DGRAM = 2;
+const SOCK_NONBLOCK = 0o4000;
+const SOCK_CLOEXEC = 0o2000000;
+const SOL_SOCKET = 1;
+const SO_REUSEADDR = 2;
+const SO_BROADCAST = 6;
+const SO_BINDTODEVICE = 25;
+const IFNAMSIZ = 16;
+
+interface Libc {
+  socket(domain: number, type: number, protocol: number): number;
+  setsockopt(fd: number, level: number, name: number, value: Buffer, length: number): number;
+  bind(fd: number, addr: Buffer, length: number): number;
+  close(fd: number): number;
+  errno(): number;
+}
+let libc: Libc | undefined;
+
+function load(): Libc {
+  if (!libc) {
+    // koffi is CommonJS with a native addon; it stays outside the bundle.
+    const koffi = createRequire(import.meta.url)('koffi') as {
+      load(name: string): { func(sig: string): unknown };
+      errno(): number;
+    };
+    const lib = koffi.load('libc.so.6');
+    libc = {
+      socket: lib.func('int socket(int domain, int type, int protocol)') as Libc['socket'],
+      setsockopt: lib.func(
+        'int setsockopt(int fd, int level, int name, const void *value, uint32_t length)',
+      ) as Libc['setsockopt'],
+      bind: lib.func('int bind(int fd, const void *addr, uint32_t length)') as Libc['bind'],
+      close: lib.func('int close(int fd)') as Libc['close'],
+      errno: () => koffi.errno(),
+    };
+  }
+  return libc;
+}
+
+export interface Datagram {
+  readonly data: Uint8Array;
+  readonly source: { readonly address: string; readonly port: number };
+}
+
+export interface TransportOptions {
+  readonly interfaceName: string;
+  /** 67 unless a test says otherwise. */
+  readonly port?: number;
+}
+
+export interface DhcpTransport {
+  readonly interfaceName: string;
+  send(data: Uint8Array, to: { address: string; port: number }): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function openTransport(
+  opts: TransportOptions,
+  onDatagram: (d: Datagram) => void,
+): Promise<DhcpTransport> {
+  const name = opts.interfaceName;
+  const port = opts.port ?? 67;
+  if (name.length === 0 || Buffer.byteLength(name) >= IFNAMSIZ) {
+    throw new VmpodError('DHCP_BAD_INTERFACE', `interface name "${name}" is not 1–15 bytes`, {
+      facts: { interface: name },
+    });
+  }
+  const fd = boundSocket(name, port);
+  const sock = createSocket({ type: 'udp4' });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      sock.once('error', reject);
+      sock.bind({ fd }, () => {
+        sock.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    load().close(fd);
+    throw new VmpodError('DHCP_SOCKET', `cannot adopt the DHCP socket on ${name}`, {
+      cause: err,
+      facts: { interface: name },
+    });
+  }
+  sock.on('message', (msg: Buffer, rinfo: RemoteInfo) =>
+    onDatagram({ data: msg, source: { address: rinfo.address, port: rinfo.port } }),
+  );
+  // A send error (e.g. the bridge went down) is reported per send; nothing else is fatal.
+  sock.on('error', () => {});
+  return {
+    interfaceName: name,
+    send: (data, to) => sendOn(sock, data, to),
+    close: () => new Promise<void>((resolve) => sock.close(() => resolve())),
+  };
+}
+
+function sendOn(sock: Socket, data: Uint8Array, to: { address: string; port: number }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    sock.send(data, to.port, to.address, (err) => (err ? reject(err) : resolve()));
+  });
+}
+
+function boundSocket(name: string, port: number): number {
+  const c = load();
+  const fd = c.socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw sysError('socket', c.errno(), name);
+  const one = Buffer.alloc(4);
+  one.writeInt32LE(1);
+  const ifname = Buffer.alloc(IFNAMSIZ);
+  ifname.write(name, 'utf8');
+  const steps: [string, () => number][] = [
+    ['setsockopt(SO_REUSEADDR)', () => c.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, one, 4)],
+    ['setsockopt(SO_BROADCAST)', () => c.setsockopt(fd, SOL_SOCKET, SO_BROADCAST, one, 4)],
+    ['setsockopt(SO_BINDTODEVICE)', () => c.setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, IFNAMSIZ)],
+    ['bind', () => c.bind(fd, sockaddrIn(port), 16)],
+  ];
+  for (const [op, call] of steps) {
+    if (call() !== 0) {
+      const errno = c.errno();
+      c.close(fd);
+      throw sysError(op, errno, name);
+    }
+  }
+  return fd;
+}
+
+/** struct sockaddr_in for 0.0.0.0:port: family in host order (little-endian), port big-endian. */
+function sockaddrIn(port: number): Buffer {
+  const b = Buffer.alloc(16);
+  b.writeUInt16LE(AF_INET, 0);
+  b.writeUInt16BE(port, 2);
+  return b;
+}
+
+const ERRNO_NAMES: Record<number, string> = { 1: 'EPERM', 13: 'EACCES', 19: 'ENODEV', 98: 'EADDRINUSE' };
+
+function sysError(op: string, errno: number, name: string): VmpodError {
+  const code = ERRNO_NAMES[errno] ?? `errno ${errno}`;
+  return new VmpodError('DHCP_SOCKET', `${op} for the DHCP socket on ${name} failed: ${code}`, {
+    facts: { operation: op, errno, interface: name },
+  });
+}
