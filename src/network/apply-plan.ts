@@ -159,7 +159,11 @@ async function ensurePodNicEnslaved(
   if (nic.name !== step.name) await d.links.rename(step.index, step.name);
   if (nic.mac !== bridge.mac) await d.links.setMac(step.name, bridge.mac);
   if (nic.master !== step.bridge) await d.links.setMaster(step.name, step.bridge);
+  // Once up again the kernel adds an IPv6 link-local address of its own, as after KubeVirt's
+  // setup; a resumed run leaves that one alone.
+  const wasUp = (await mustGet(d, step.name)).up;
   for (const a of await d.links.listAddresses(step.name)) {
+    if (wasUp && a.scope === 'link') continue;
     await removeAddress(d, step.name, `${a.address}/${a.prefixLength}`);
   }
   nic = await mustGet(d, step.name);
