@@ -2,8 +2,10 @@ import type { Logger } from '../log/logger.js';
 import { type ApplyResult, applyPlan, readProgress } from './apply-plan.js';
 import { KUBEVIRT_PRIVATE_DIR, planBridgeBinding, type PlanOptions } from './bridge-binding-plan.js';
 import { discoverPodInterface } from './discover.js';
-import type { FileDriver, NetworkDrivers } from './drivers.js';
-import { vifCacheFileName } from './names.js';
+import { VmpodError } from '../errors.js';
+import type { FileDriver, LinkDriver, NetworkDrivers } from './drivers.js';
+import { type GuestInterfaceSpec, guestInterfaceSpec } from './guest-interface.js';
+import { tapName, vifCacheFileName } from './names.js';
 import type { VmiInterface } from './types.js';
 import { decodeVifCache, type VifCache } from './vif-cache.js';
 
@@ -16,7 +18,7 @@ export { planBridgeBinding, QEMU_UID, KUBEVIRT_PRIVATE_DIR } from './bridge-bind
 export type { BridgeBindingPlan, PlanOptions, PlanStep } from './bridge-binding-plan.js';
 export { discoverPodInterface, findSecondaryPodInterface, podHostname, readResolvConf } from './discover.js';
 export type { NetworkDrivers } from './drivers.js';
-export { guestInterfaceSpec } from './guest-interface.js';
+export { guestInterfaceSpec };
 export type { GuestInterfaceInputs, GuestInterfaceSpec } from './guest-interface.js';
 export { createIpDrivers } from './ip-drivers.js';
 export { bridgeName, bridgedNicName, tapName, vifCacheFileName } from './names.js';
@@ -67,4 +69,30 @@ export async function setUpBridgeBinding(args: {
     return { plan, resumed: false, stepsRun: 0, placeholderKind: undefined };
   }
   return applyPlan(plan, args.drivers, progressFile, args.log);
+}
+
+/** Phase 2 (§7.4) from the live links: the link named like the pod interface, and the tap if present. */
+export async function guestInterfaceFromPod(args: {
+  readonly iface: VmiInterface;
+  readonly podIfaceName: string;
+  readonly links: LinkDriver;
+  readonly statusMac?: string;
+  readonly isPodNetwork?: boolean;
+}): Promise<GuestInterfaceSpec> {
+  const podLink = await args.links.getLink(args.podIfaceName);
+  if (!podLink) {
+    throw new VmpodError('NETWORK_POD_LINK_MISSING', `pod link (${args.podIfaceName}) is missing`, {
+      facts: { podInterface: args.podIfaceName },
+    });
+  }
+  const tap = await args.links.getLink(
+    tapName(args.podIfaceName, args.isPodNetwork ?? args.podIfaceName === 'eth0'),
+  );
+  return guestInterfaceSpec({
+    iface: args.iface,
+    statusMac: args.statusMac,
+    podIfaceName: args.podIfaceName,
+    podLink,
+    tap,
+  });
 }

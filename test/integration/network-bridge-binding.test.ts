@@ -8,7 +8,12 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { VmpodError } from '../../src/errors.js';
 import type { NetworkDrivers } from '../../src/network/drivers.js';
-import { createIpDrivers, readVifCache, setUpBridgeBinding } from '../../src/network/index.js';
+import {
+  createIpDrivers,
+  guestInterfaceFromPod,
+  readVifCache,
+  setUpBridgeBinding,
+} from '../../src/network/index.js';
 import { createSandbox, destroyAllSandboxes, runCommand, type Sandbox } from '../helpers/sandbox.js';
 
 const iface = { name: 'default', bridge: {} };
@@ -165,6 +170,19 @@ describe('bridge binding phase 1 in a pod network namespace', () => {
     });
     const st = await stat(join(privateDir, 'vif-cache-eth0.json'));
     expect({ mode: st.mode & 0o777, uid: st.uid }).toEqual({ mode: 0o604, uid: 107 });
+    // Phase 2 reads the guest's tap, MAC and MTU off the layout.
+    const guest = await guestInterfaceFromPod({
+      iface,
+      podIfaceName: 'eth0',
+      links: createIpDrivers(sb.podNetns).links,
+    });
+    expect(guest).toEqual({
+      alias: 'ua-default',
+      targetDevice: 'tap0',
+      managed: false,
+      mac: sb.pod.mac,
+      mtu: MTU,
+    });
     const raw = JSON.parse(await readFile(join(privateDir, 'vif-cache-eth0.json'), 'utf8'));
     expect(raw.MAC).toBe(
       Buffer.from(sb.pod.mac.split(':').map((h) => Number.parseInt(h, 16))).toString('base64'),

@@ -1,3 +1,5 @@
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { VmpodError } from '../../../src/errors.js';
 import { setUpBridgeBinding } from '../../../src/network/index.js';
@@ -124,5 +126,35 @@ describe('applying the bridge binding', () => {
     const k = podKernel();
     k.addLink({ name: 'k6t-eth0', kind: 'veth' });
     await expect(setUp(k.drivers())).rejects.toMatchObject({ code: 'NETWORK_LINK_CONFLICT' });
+  });
+
+  it('logs the current and desired state and the dummy fallback as JSON', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(JSON.parse(String(chunk)));
+        done();
+      },
+    });
+    const log = pino({ messageKey: 'msg', level: 'debug' }, sink);
+    const k = podKernel({ supportsDummy: false });
+    await setUpBridgeBinding({
+      iface,
+      index: 0,
+      podIfaceName: 'eth0',
+      drivers: k.drivers(),
+      options: { privateDir: PRIVATE },
+      log,
+    });
+    const msgs = lines.map((l) => l['msg']);
+    expect(msgs).toContain('current pod network');
+    expect(msgs).toContain('desired pod network');
+    expect(lines.find((l) => l['msg'] === 'current pod network')).toMatchObject({
+      current: { name: 'eth0' },
+    });
+    expect(lines.find((l) => String(l['msg']).includes('veth pair'))).toMatchObject({
+      level: 40,
+      link: 'eth0',
+    });
   });
 });
