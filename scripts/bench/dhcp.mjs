@@ -4,12 +4,12 @@
 //
 // Run directly, this file is also that small client (`node dhcp.mjs probe MODE …`), which the
 // dhcp integration tests use too:
-//   latency --count N           N DISCOVERs one after another → {samples_ms, lost}
+//   latency --count N --warmup W  W untimed, then N timed DISCOVERs → {samples_ms, lost}
 //   garbage --count N --seed S  N malformed packets, then one DISCOVER → {offered, yiaddr}
 //   request --bind IP --server IP  a unicast REQUEST (renewal) from IP → {replied, type, yiaddr}
 import { execFile, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -99,12 +99,15 @@ async function probe(mode, flags) {
   if (mode === 'latency') {
     const samples = [];
     let lost = 0;
-    for (let i = 0; i < Number(flags.count ?? 100); i++) {
+    // Untimed warm-up rounds first: both servers are measured hot.
+    const warmup = Number(flags.warmup ?? 0);
+    for (let i = 0; i < warmup + Number(flags.count ?? 100); i++) {
       const id = xid();
       const t0 = process.hrtime.bigint();
       const r = await exchange(packet({ mac, type: 1, xid: id }), id, '255.255.255.255');
-      if (r?.type === 2) samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
-      else if (++lost >= 5) break; // a silent server: say so instead of waiting out every round
+      if (r?.type === 2) {
+        if (i >= warmup) samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      } else if (++lost >= 5) break; // a silent server: say so instead of waiting out every round
     }
     result = { samples_ms: samples, lost };
   } else if (mode === 'garbage') {
@@ -151,19 +154,21 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-async function startServer(argv, log) {
-  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  child.stderr.on('data', (d) => {
-    err = (err + d).slice(-4000);
-  });
+// Both servers log every exchange (vmpod must; dnsmasq does without --quiet-dhcp) to a file,
+// so neither pays for a pipe the other does not.
+async function startServer(argv, logFile) {
+  const out = await open(logFile, 'w');
+  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', out.fd, out.fd] });
   await new Promise((r) => setTimeout(r, 1500)); // both print nothing reliable when ready
-  if (child.exitCode !== null) throw new Error(`${argv[3]} exited early: ${err}`);
+  if (child.exitCode !== null) {
+    await out.close();
+    throw new Error(`${argv[3]} exited early: ${await readFile(logFile, 'utf8')}`);
+  }
   return {
     stop: async () => {
       child.kill('SIGTERM');
       await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
-      if (err.includes('"level":"error"')) log(`server errors: ${err}`);
+      await out.close();
     },
   };
 }
@@ -245,12 +250,12 @@ export async function run({ root, log }) {
           `--dhcp-option=6,${lease.dns}`,
           `--dhcp-option=119,${lease.search}`,
         ],
-        ...[`--dhcp-option=26,${lease.mtu}`, '--log-facility=-', '--quiet-dhcp'],
+        ...[`--dhcp-option=26,${lease.mtu}`, '--log-facility=-'],
       ],
     };
     const results = {};
     for (const [who, argv] of Object.entries(servers)) {
-      const server = await startServer(argv, log);
+      const server = await startServer(argv, join(dir, `${who}.log`));
       try {
         const self = fileURLToPath(import.meta.url);
         const { stdout } = await exec(
@@ -265,6 +270,8 @@ export async function run({ root, log }) {
             'latency',
             '--count',
             String(LATENCY_ROUNDS),
+            '--warmup',
+            '50',
           ],
           { timeout: 60_000 },
         );
@@ -272,10 +279,11 @@ export async function run({ root, log }) {
         const sorted = samples_ms.sort((a, b) => a - b);
         const rate = await perfdhcpRate(clientNs);
         results[who] = { p50: percentile(sorted, 50), p99: percentile(sorted, 99), lost, rate };
-        log(`${who}: ${JSON.stringify(results[who])}`);
       } finally {
         await server.stop();
       }
+      const logLines = (await readFile(join(dir, `${who}.log`), 'utf8')).split('\n').length;
+      log(`${who}: ${JSON.stringify(results[who])}, ${logLines} log lines`);
     }
     const v = results.vmpod;
     const d = results.dnsmasq;

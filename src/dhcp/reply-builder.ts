@@ -35,9 +35,10 @@ export function buildReply(request: DhcpMessage, prepared: PreparedLease): Reply
   const typeData = optionData(request.options, Option.MessageType);
   if (typeData?.length !== 1) return ignore('no valid message type (option 53)');
   const requestType = typeData[0];
-  const client = formatMac(request.chaddr, Math.min(request.hlen, 16));
-  if (lease.clientMac && (request.hlen !== 6 || client !== formatMac(lease.clientMac))) {
-    return ignore(`client ${client} is not the guest ${formatMac(lease.clientMac)}`);
+  const mac = lease.clientMac;
+  if (mac && (request.hlen !== mac.length || mac.some((b, i) => request.chaddr[i] !== b))) {
+    const client = formatMac(request.chaddr, Math.min(request.hlen, 16));
+    return ignore(`client ${client} is not the guest ${formatMac(mac)}`);
   }
   let type: 'OFFER' | 'ACK';
   if (requestType === MessageType.Discover) type = 'OFFER';
