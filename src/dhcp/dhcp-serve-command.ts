@@ -23,6 +23,8 @@ export const DHCP_SERVE_USAGE = `usage: vmpod dhcp serve --interface IF --mac MA
   --mtu N               option 26
   --route "CIDR via IP" option 121, repeatable; also --route CIDR via IP. Clients that use
                         option 121 ignore option 3: add --route 0.0.0.0/0 via GW for a default route
+  --tap IF              the guest's port of the bridge: broadcast replies leave only through it,
+                        never flooding to the bridge's other ports (the pod's uplink)
   --server-id IP        option 54 (default: the interface's first IPv4 address)
   --lease-time SECONDS  option 51 (default 86313600, KubeVirt's 999 days)
   -v N                  log verbosity`;
@@ -38,6 +40,7 @@ const SPECS = [
   { name: 'hostname', type: 'string', default: '' },
   { name: 'mtu', type: 'uint', default: 0 },
   { name: 'server-id', type: 'string', default: '' },
+  { name: 'tap', type: 'string', default: '' },
   { name: 'lease-time', type: 'uint', default: 86_313_600 },
   { name: 'port', type: 'uint', default: 67 },
   { name: 'v', type: 'int', default: 2, shorthand: true },
@@ -45,6 +48,7 @@ const SPECS = [
 
 export interface ServeConfig {
   readonly interfaceName: string;
+  readonly tapName: string | undefined;
   readonly port: number;
   readonly verbosity: number;
   readonly lease: Lease;
@@ -88,7 +92,13 @@ export function parseServeArgs(
     routes,
     leaseSeconds: Number(v['lease-time']),
   };
-  return { interfaceName, port: Number(v['port']), verbosity: Number(v['v']), lease };
+  return {
+    interfaceName,
+    tapName: str('tap') || undefined,
+    port: Number(v['port']),
+    verbosity: Number(v['v']),
+    lease,
+  };
 }
 
 // --route takes "CIDR via IP" as one argument or as three; pflag has no repeatable form of that.
@@ -163,6 +173,7 @@ export async function runDhcpServe(args: readonly string[]): Promise<number> {
   });
   const server = await startDhcpServer({
     interfaceName: cfg.interfaceName,
+    tapName: cfg.tapName,
     lease: cfg.lease,
     log,
     port: cfg.port,

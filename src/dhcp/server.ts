@@ -16,6 +16,8 @@ export interface DhcpServerOptions {
   readonly lease: Lease;
   readonly log: Logger;
   readonly port?: number;
+  /** The guest's tap: broadcast replies leave only through it (see TransportOptions.tap). */
+  readonly tapName?: string | undefined;
 }
 
 export interface DhcpServer {
@@ -85,10 +87,12 @@ export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServ
     });
   };
 
-  transport = await openTransport({ interfaceName: opts.interfaceName, port: opts.port }, onDatagram);
+  const tap = opts.tapName ? { name: opts.tapName, sourceAddress: opts.lease.serverId } : undefined;
+  transport = await openTransport({ interfaceName: opts.interfaceName, port: opts.port, tap }, onDatagram);
   log.info(
     {
       interface: opts.interfaceName,
+      tap: opts.tapName,
       address: `${opts.lease.address}/${opts.lease.prefixLength}`,
       serverId: opts.lease.serverId,
     },

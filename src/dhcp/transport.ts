@@ -1,6 +1,7 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { createRequire } from 'node:module';
 import { VmpodError } from '../errors.js';
+import { parseIpv4 } from './ipv4.js';
 
 // UDP port 67 on one interface only. KubeVirt filters by IP_PKTINFO's ingress ifindex; Node's
 // dgram exposes neither that nor SO_BINDTODEVICE, so the socket is made through libc (koffi, as
@@ -58,6 +59,13 @@ export interface TransportOptions {
   readonly interfaceName: string;
   /** 67 unless a test says otherwise. */
   readonly port?: number;
+  /**
+   * The guest's tap, a port of the bridge. When given, broadcast replies leave through it alone:
+   * sent on the bridge they would flood to every port, the pod's uplink (`eth0-nic`) included.
+   * Unicast replies still go through the bridge, which forwards them to the port where it learned
+   * the guest's MAC.
+   */
+  readonly tap?: { readonly name: string; readonly sourceAddress: string } | undefined;
 }
 
 export interface DhcpTransport {
@@ -72,12 +80,34 @@ export async function openTransport(
 ): Promise<DhcpTransport> {
   const name = opts.interfaceName;
   const port = opts.port ?? 67;
-  if (name.length === 0 || Buffer.byteLength(name) >= IFNAMSIZ) {
-    throw new VmpodError('DHCP_BAD_INTERFACE', `interface name "${name}" is not 1–15 bytes`, {
-      facts: { interface: name },
-    });
+  const sock = await adopt(boundSocket(name, port, '0.0.0.0'), name);
+  sock.on('message', (msg: Buffer, rinfo: RemoteInfo) =>
+    onDatagram({ data: msg, source: { address: rinfo.address, port: rinfo.port } }),
+  );
+  let tapSock: Socket | undefined;
+  if (opts.tap) {
+    try {
+      // Bound to the server's address, so replies carry it as their source although the tap has none.
+      tapSock = await adopt(boundSocket(opts.tap.name, port, opts.tap.sourceAddress), opts.tap.name);
+    } catch (err) {
+      await closeSocket(sock);
+      throw err;
+    }
+    // Nothing arrives here (the bridge takes its ports' frames), but drain it all the same.
+    tapSock.on('message', () => {});
   }
-  const fd = boundSocket(name, port);
+  const broadcastVia = tapSock ?? sock;
+  return {
+    interfaceName: name,
+    send: (data, to) => sendOn(to.address === '255.255.255.255' ? broadcastVia : sock, data, to),
+    close: async () => {
+      await closeSocket(sock);
+      if (tapSock) await closeSocket(tapSock);
+    },
+  };
+}
+
+async function adopt(fd: number, name: string): Promise<Socket> {
   const sock = createSocket({ type: 'udp4' });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -94,16 +124,13 @@ export async function openTransport(
       facts: { interface: name },
     });
   }
-  sock.on('message', (msg: Buffer, rinfo: RemoteInfo) =>
-    onDatagram({ data: msg, source: { address: rinfo.address, port: rinfo.port } }),
-  );
   // A send error (e.g. the bridge went down) is reported per send; nothing else is fatal.
   sock.on('error', () => {});
-  return {
-    interfaceName: name,
-    send: (data, to) => sendOn(sock, data, to),
-    close: () => new Promise<void>((resolve) => sock.close(() => resolve())),
-  };
+  return sock;
+}
+
+function closeSocket(sock: Socket): Promise<void> {
+  return new Promise<void>((resolve) => sock.close(() => resolve()));
 }
 
 function sendOn(sock: Socket, data: Uint8Array, to: { address: string; port: number }): Promise<void> {
@@ -112,7 +139,12 @@ function sendOn(sock: Socket, data: Uint8Array, to: { address: string; port: num
   });
 }
 
-function boundSocket(name: string, port: number): number {
+function boundSocket(name: string, port: number, address: string): number {
+  if (name.length === 0 || Buffer.byteLength(name) >= IFNAMSIZ) {
+    throw new VmpodError('DHCP_BAD_INTERFACE', `interface name "${name}" is not 1–15 bytes`, {
+      facts: { interface: name },
+    });
+  }
   const c = load();
   const fd = c.socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) throw sysError('socket', c.errno(), name);
@@ -124,7 +156,7 @@ function boundSocket(name: string, port: number): number {
     ['setsockopt(SO_REUSEADDR)', () => c.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, one, 4)],
     ['setsockopt(SO_BROADCAST)', () => c.setsockopt(fd, SOL_SOCKET, SO_BROADCAST, one, 4)],
     ['setsockopt(SO_BINDTODEVICE)', () => c.setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, IFNAMSIZ)],
-    ['bind', () => c.bind(fd, sockaddrIn(port), 16)],
+    ['bind', () => c.bind(fd, sockaddrIn(address, port), 16)],
   ];
   for (const [op, call] of steps) {
     if (call() !== 0) {
@@ -136,15 +168,22 @@ function boundSocket(name: string, port: number): number {
   return fd;
 }
 
-/** struct sockaddr_in for 0.0.0.0:port: family in host order (little-endian), port big-endian. */
-function sockaddrIn(port: number): Buffer {
+/** struct sockaddr_in: family in host order (little-endian), port and address big-endian. */
+function sockaddrIn(address: string, port: number): Buffer {
   const b = Buffer.alloc(16);
   b.writeUInt16LE(AF_INET, 0);
   b.writeUInt16BE(port, 2);
+  Buffer.from(parseIpv4(address)).copy(b, 4);
   return b;
 }
 
-const ERRNO_NAMES: Record<number, string> = { 1: 'EPERM', 13: 'EACCES', 19: 'ENODEV', 98: 'EADDRINUSE' };
+const ERRNO_NAMES: Record<number, string> = {
+  1: 'EPERM',
+  13: 'EACCES',
+  19: 'ENODEV',
+  98: 'EADDRINUSE',
+  99: 'EADDRNOTAVAIL',
+};
 
 function sysError(op: string, errno: number, name: string): VmpodError {
   const code = ERRNO_NAMES[errno] ?? `errno ${errno}`;

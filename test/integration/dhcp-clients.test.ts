@@ -41,7 +41,11 @@ interface Topology {
 }
 
 let counter = 0;
-async function makeTopology(): Promise<Topology> {
+/**
+ * By default the uplink is routed (a default route out of it); `uplinkOnBridge` makes it a port
+ * of the bridge instead, as bridge binding does with the renamed pod NIC `eth0-nic` (§7.2).
+ */
+async function makeTopology(opts: { uplinkOnBridge?: boolean } = {}): Promise<Topology> {
   const tag = `${process.pid}-${counter++}`;
   const server = `vmpod-dhcp-s-${tag}`;
   const client = `vmpod-dhcp-c-${tag}`;
@@ -84,11 +88,16 @@ async function makeTopology(): Promise<Topology> {
       'netns',
       node,
     );
-    await ip('-n', server, 'addr', 'add', '10.99.0.2/24', 'dev', 'uplink');
-    await ip('-n', server, 'link', 'set', 'uplink', 'up');
     await ip('-n', node, 'addr', 'add', '10.99.0.1/24', 'dev', 'nodeside');
     await ip('-n', node, 'link', 'set', 'nodeside', 'up');
-    await ip('-n', server, 'route', 'add', 'default', 'via', '10.99.0.1');
+    if (opts.uplinkOnBridge) {
+      await ip('-n', server, 'link', 'set', 'uplink', 'master', 'k6t-eth0', 'up');
+      await ip('-n', server, 'link', 'set', 'dev', 'uplink', 'type', 'bridge_slave', 'learning', 'off');
+    } else {
+      await ip('-n', server, 'addr', 'add', '10.99.0.2/24', 'dev', 'uplink');
+      await ip('-n', server, 'link', 'set', 'uplink', 'up');
+      await ip('-n', server, 'route', 'add', 'default', 'via', '10.99.0.1');
+    }
   } catch (err) {
     await destroy();
     throw err;
@@ -187,6 +196,63 @@ async function probeFrom(ns: string, ...args: string[]): Promise<Record<string, 
   return JSON.parse(stdout) as Record<string, unknown>;
 }
 
+/**
+ * tcpdump on the server namespace's uplink, resolved once it captures. Immediate mode: otherwise
+ * packets wait in the capture ring for a block timeout, and stopping tcpdump drops them unseen.
+ */
+async function captureUplink(t: Topology, file: string, filter: string): Promise<ChildProcess> {
+  const capture = spawn(
+    'ip',
+    [
+      'netns',
+      'exec',
+      t.server,
+      'tcpdump',
+      '--immediate-mode',
+      '-i',
+      'uplink',
+      '-n',
+      '-U',
+      '-w',
+      file,
+      filter,
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  await new Promise<void>((res, rej) => {
+    const timer = setTimeout(() => rej(new Error('tcpdump did not start')), 10_000);
+    capture.stderr?.on('data', (d: Buffer) => {
+      if (d.toString().includes('listening on')) {
+        clearTimeout(timer);
+        res();
+      }
+    });
+  });
+  return capture;
+}
+
+async function captured(capture: ChildProcess, file: string): Promise<string[]> {
+  await new Promise((r) => setTimeout(r, 300));
+  capture.kill('SIGINT');
+  await new Promise((r) => (capture.exitCode !== null ? r(null) : capture.once('exit', r)));
+  const { stdout } = await exec('tcpdump', ['-n', '-r', file]);
+  return stdout.trim().split('\n').filter(Boolean);
+}
+
+async function udhcpc(t: Topology, name: string): Promise<Record<string, string>> {
+  const out = join(t.dir, name);
+  await exec('mkdir', ['-p', out]);
+  const sf = await script(t, `${name}-script`, out);
+  await exec(
+    'ip',
+    ['netns', 'exec', t.client, 'udhcpc', '-i', CLIENT_IF, '-f', '-q', '-n', '-t', '5', '-T', '1', '-s', sf],
+    { timeout: 30_000 },
+  );
+  return readEnv(join(out, 'bound.env'));
+}
+
 describe('vmpod dhcp serve with real DHCP clients', () => {
   let t: Topology;
   let server: Served;
@@ -196,32 +262,7 @@ describe('vmpod dhcp serve with real DHCP clients', () => {
   beforeAll(async () => {
     await buildOnce();
     t = await makeTopology();
-    capture = spawn(
-      'ip',
-      [
-        'netns',
-        'exec',
-        t.server,
-        'tcpdump',
-        '-i',
-        'uplink',
-        '-n',
-        '-U',
-        '-w',
-        capFile(),
-        'udp port 67 or udp port 68',
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    await new Promise<void>((res, rej) => {
-      const timer = setTimeout(() => rej(new Error('tcpdump did not start')), 10_000);
-      capture.stderr?.on('data', (d: Buffer) => {
-        if (d.toString().includes('listening on')) {
-          clearTimeout(timer);
-          res();
-        }
-      });
-    });
+    capture = await captureUplink(t, capFile(), 'udp port 67 or udp port 68');
     server = await serve(t, SERVE_ARGS);
   });
 
@@ -428,11 +469,7 @@ describe('vmpod dhcp serve with real DHCP clients', () => {
     expect(stopped).toMatchObject({ msg: 'DHCP server stopped', signal: 'SIGTERM' });
     // The flood reached the server (UDP may lose some of it on the way), and none of it was answered.
     expect(Number(stopped?.['malformed'])).toBeGreaterThan(5000);
-    await new Promise((r) => setTimeout(r, 500));
-    capture.kill('SIGINT');
-    await new Promise((r) => (capture.exitCode !== null ? r(null) : capture.once('exit', r)));
-    const { stdout } = await exec('tcpdump', ['-n', '-r', capFile()]);
-    const packets = stdout.trim().split('\n').filter(Boolean);
+    const packets = await captured(capture, capFile());
     expect(packets.length).toBeGreaterThan(0); // the capture works: it saw the node's request…
     expect(packets.every((p) => p.includes('10.99.0.1.68 > 10.99.0.2.67'))).toBe(true); // …and nothing else
   });
@@ -456,5 +493,56 @@ describe('vmpod dhcp serve as non-root', () => {
     } finally {
       await t.destroy();
     }
+  });
+});
+
+describe('bridge binding layout: the pod uplink is a port of the bridge', () => {
+  let t: Topology;
+  beforeAll(async () => {
+    await buildOnce();
+    t = await makeTopology({ uplinkOnBridge: true });
+  });
+  afterAll(async () => {
+    await t?.destroy();
+  });
+
+  it('without --tap, a broadcast reply floods to the uplink too (what KubeVirt does)', async () => {
+    const file = join(t.dir, 'no-tap.pcap');
+    const capture = await captureUplink(t, file, 'udp src port 67');
+    const server = await serve(t, SERVE_ARGS);
+    try {
+      expect((await udhcpc(t, 'no-tap'))['ip']).toBe('10.244.1.7');
+    } finally {
+      await server.stop();
+    }
+    const packets = await captured(capture, file);
+    expect(packets.some((p) => p.includes('169.254.75.10.67 > 255.255.255.255.68'))).toBe(true);
+  });
+
+  it('with --tap, no reply leaves through the uplink, broadcast or unicast', async () => {
+    await resetClient(t);
+    const file = join(t.dir, 'tap.pcap');
+    const capture = await captureUplink(t, file, 'udp port 67 or udp port 68');
+    const server = await serve(t, [...SERVE_ARGS, '--tap', 'tap0']);
+    try {
+      const env = await udhcpc(t, 'tap');
+      expect(env).toMatchObject({ ip: '10.244.1.7', router: '10.244.1.1', serverid: SERVER_ID });
+      // A renewal: unicast to the guest's address, which the bridge forwards only to tap0.
+      await ip('-n', t.client, 'addr', 'add', '10.244.1.7/24', 'dev', CLIENT_IF);
+      await ip('-n', t.client, 'route', 'add', `${SERVER_ID}/32`, 'dev', CLIENT_IF);
+      expect(await probe(t, 'request', '--bind', '10.244.1.7', '--server', SERVER_ID)).toEqual({
+        replied: true,
+        type: 5,
+        yiaddr: '10.244.1.7',
+      });
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+    const exchanges = server.lines.filter((l) => l['msg'] === 'DHCP exchange').map((l) => l['to']);
+    expect(exchanges).toEqual(['255.255.255.255:68', '255.255.255.255:68', '10.244.1.7:68']);
+    // The guest's own broadcasts do cross the uplink (so the capture works); no reply does.
+    const packets = await captured(capture, file);
+    expect(packets.some((p) => p.includes('0.0.0.0.68 > 255.255.255.255.67'))).toBe(true);
+    expect(packets.filter((p) => p.includes('.67 > '))).toEqual([]);
   });
 });

@@ -36,10 +36,13 @@ describe('vmpod dhcp serve flags', () => {
         '--route=192.0.2.0/24',
         '--server-id',
         '169.254.75.10',
+        '--tap',
+        'tap0',
       ],
       noAddress,
     );
     expect(cfg.interfaceName).toBe('k6t-eth0');
+    expect(cfg.tapName).toBe('tap0');
     expect(cfg.port).toBe(67);
     expect(cfg.lease).toMatchObject({
       address: '10.244.1.7',
@@ -63,6 +66,7 @@ describe('vmpod dhcp serve flags', () => {
 
   it('takes the server id from the interface when not given', () => {
     expect(parseServeArgs(required, () => '169.254.75.10').lease.serverId).toBe('169.254.75.10');
+    expect(parseServeArgs(required, () => '169.254.75.10').tapName).toBeUndefined();
     expect(() => parseServeArgs(required, noAddress)).toThrow(/server identifier/);
   });
 
