@@ -71,6 +71,11 @@ export function leaseOptions(lease: Lease): LeaseOptions {
     put(Option.NtpServers, addressList(lease.ntpServers, 'ntpServers'));
   }
   const seconds = lease.leaseSeconds ?? INFINITE_LEASE_SECONDS;
+  if (!Number.isInteger(seconds) || seconds < 0 || seconds > 0xffffffff) {
+    throw new VmpodError('DHCP_BAD_LEASE', `lease time ${seconds} is not a 32-bit count of seconds`, {
+      facts: { field: 'leaseSeconds', value: seconds },
+    });
+  }
   put(
     Option.LeaseTime,
     Uint8Array.of(seconds >>> 24, (seconds >>> 16) & 0xff, (seconds >>> 8) & 0xff, seconds & 0xff),

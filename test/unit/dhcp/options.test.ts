@@ -69,6 +69,10 @@ describe('option encoders', () => {
     expect(option(base, 51)).toBe('05250a80');
     expect(option({ ...base, leaseSeconds: 3600 }, 51)).toBe('00000e10');
     expect(option(base, 54)).toBe('0a000201');
+    expect(option({ ...base, leaseSeconds: 0xffffffff }, 51)).toBe('ffffffff'); // RFC 2131: infinity
+    expect(() => leaseOptions({ ...base, leaseSeconds: 2 ** 32 })).toThrow(
+      expect.objectContaining({ code: 'DHCP_BAD_LEASE' }),
+    );
   });
 
   it('options 224–254 carry private values; other codes are ignored with a warning', () => {
