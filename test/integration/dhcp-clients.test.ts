@@ -481,10 +481,14 @@ describe('vmpod dhcp serve as non-root', () => {
     const t = await makeTopology();
     try {
       // With --tap: both of its sockets (bridge and tap) need nothing more than the bind capability.
-      const server = await serve(t, [...SERVE_ARGS, '--tap', 'tap0'], [
-        ...['setpriv', '--reuid=107', '--regid=107', '--clear-groups', '--inh-caps=-all,+net_bind_service'],
-        ...['--ambient-caps=-all,+net_bind_service', '--bounding-set=-all,+net_bind_service', '--'],
-      ]);
+      const server = await serve(
+        t,
+        [...SERVE_ARGS, '--tap', 'tap0'],
+        [
+          ...['setpriv', '--reuid=107', '--regid=107', '--clear-groups', '--inh-caps=-all,+net_bind_service'],
+          ...['--ambient-caps=-all,+net_bind_service', '--bounding-set=-all,+net_bind_service', '--'],
+        ],
+      );
       await ip('-n', t.client, 'route', 'add', '255.255.255.255/32', 'dev', CLIENT_IF);
       const r = await probe(t, 'latency', '--count', '3');
       expect(r).toMatchObject({ lost: 0 });
