@@ -39,4 +39,4 @@ for (const name of ['vmpod', 'virt-launcher-monitor', 'virt-launcher']) {
   await writeFile(file, `#!/usr/bin/env -S node ${nodeFlags}\nimport '../lib/main.js';\n`);
   await chmod(file, 0o755);
 }
-process.stdout.write(`built ${dist}\n`);
+process.stderr.write(`built ${dist}\n`);
