@@ -12,6 +12,11 @@ export const KUBEVIRT_PRIVATE_DIR = '/var/run/kubevirt-private';
 export const QEMU_UID = 107;
 const BRIDGE_FAKE_IP_BASE = '169.254.75.1';
 
+/** The bridge's link-local address, also the DHCP server identifier: `169.254.75.1<index>`. */
+export function bridgeFakeAddress(index: number): string {
+  return `${BRIDGE_FAKE_IP_BASE}${index}`;
+}
+
 export type PlanStep =
   | {
       readonly op: 'write-file';
@@ -169,7 +174,7 @@ export function planBridgeBinding(
       uid: owner,
       gid: owner,
     },
-    { op: 'bridge', name: bridge, addresses: hasIPv4 ? [`${BRIDGE_FAKE_IP_BASE}${index}/32`] : [] },
+    { op: 'bridge', name: bridge, addresses: hasIPv4 ? [`${bridgeFakeAddress(index)}/32`] : [] },
     { op: 'enslave-pod-nic', index: link.index, name: nic, bridge },
     {
       op: 'tap',

@@ -14,7 +14,12 @@ import { decodeVifCache, type VifCache } from './vif-cache.js';
 
 export { applyPlan, readProgress } from './apply-plan.js';
 export type { ApplyResult, Progress } from './apply-plan.js';
-export { planBridgeBinding, QEMU_UID, KUBEVIRT_PRIVATE_DIR } from './bridge-binding-plan.js';
+export {
+  bridgeFakeAddress,
+  planBridgeBinding,
+  QEMU_UID,
+  KUBEVIRT_PRIVATE_DIR,
+} from './bridge-binding-plan.js';
 export type { BridgeBindingPlan, PlanOptions, PlanStep } from './bridge-binding-plan.js';
 export { discoverPodInterface, findSecondaryPodInterface, podHostname, readResolvConf } from './discover.js';
 export type { NetworkDrivers } from './drivers.js';

@@ -1,0 +1,104 @@
+import { closeSync, openSync } from 'node:fs';
+import { type DhcpServer, startDhcpServer } from '../dhcp/server.js';
+import { VmpodError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import {
+  KUBEVIRT_PRIVATE_DIR,
+  bridgeFakeAddress,
+  bridgeName,
+  createIpDrivers,
+  guestInterfaceFromPod,
+  type GuestInterfaceSpec,
+  type NetworkDrivers,
+  podHostname,
+  readResolvConf,
+  readVifCache,
+  setUpBridgeBinding,
+  tapName,
+  type VmiInterface,
+} from '../network/index.js';
+import { type DhcpOptionsSpec, bridgeLease } from './bridge-lease.js';
+
+// The pod network for one bridge-bound interface, in the launcher: phase 1 when nobody built it
+// (standalone, or an older virt-handler), phase 2's interface data for the domain, and the DHCP
+// server listening on the bridge before the domain starts (KUBEVIRT.md §7.4).
+
+export interface PodNetworkInputs {
+  readonly iface: VmiInterface & { readonly dhcpOptions?: DhcpOptionsSpec };
+  /** Position among the VMI's interfaces: picks the bridge's 169.254.75.1<i>. */
+  readonly index: number;
+  readonly podIfaceName: string;
+  readonly statusMac?: string | undefined;
+  readonly subdomain?: string | undefined;
+  readonly log: Logger;
+  readonly drivers?: NetworkDrivers;
+  readonly privateDir?: string;
+}
+
+export interface PodNetwork {
+  readonly guest: GuestInterfaceSpec;
+  readonly dhcp: DhcpServer | undefined;
+}
+
+export async function setUpPodNetwork(inputs: PodNetworkInputs): Promise<PodNetwork> {
+  const { iface, podIfaceName, log } = inputs;
+  if (iface.bridge === undefined) {
+    throw new VmpodError(
+      'NOT_SUPPORTED',
+      `interface ${iface.name}: only the bridge binding is supported by this build of vmpod`,
+      { facts: { interface: iface.name } },
+    );
+  }
+  const drivers = inputs.drivers ?? createIpDrivers();
+  const privateDir = inputs.privateDir ?? KUBEVIRT_PRIVATE_DIR;
+  const isPodNetwork = podIfaceName === 'eth0';
+  await setUpBridgeBinding({
+    iface,
+    index: inputs.index,
+    podIfaceName,
+    drivers,
+    options: { privateDir, isPodNetwork },
+    log,
+  });
+  const guest = await guestInterfaceFromPod({
+    iface,
+    podIfaceName,
+    links: drivers.links,
+    statusMac: inputs.statusMac,
+    isPodNetwork,
+  });
+  log.info({ interface: iface.name, guest }, 'phase 2: guest interface');
+
+  const cache = await readVifCache(drivers.files, podIfaceName, privateDir);
+  if (!cache) {
+    throw new VmpodError('NETWORK_VIF_CACHE_MISSING', `no DHCP cache for pod interface ${podIfaceName}`, {
+      facts: { podInterface: podIfaceName, privateDir },
+    });
+  }
+  const lease = bridgeLease({
+    cache,
+    resolv: await readResolvConf(drivers.files),
+    subdomain: inputs.subdomain,
+    hostname: podHostname(),
+    guestMac: guest.mac,
+    serverId: cache.advertisingIPAddr || bridgeFakeAddress(inputs.index),
+    dhcpOptions: iface.dhcpOptions,
+  });
+  if (!lease) {
+    log.info({ interface: iface.name }, 'no IPv4 address on the pod interface: no DHCP server (pure L2)');
+    return { guest, dhcp: undefined };
+  }
+  const dhcp = await startDhcpServer({
+    interfaceName: bridgeName(podIfaceName),
+    tapName: tapName(podIfaceName, isPodNetwork),
+    lease,
+    log,
+  });
+  // KubeVirt's marker that this pod already has a DHCP server for the interface (§2.5).
+  closeSync(openSync(`${privateDir}/dhcp_started-${podIfaceName}`, 'a', 0o644));
+  log.info(
+    { interface: iface.name, address: lease.address, bridge: bridgeName(podIfaceName) },
+    'DHCP server listening',
+  );
+  return { guest, dhcp };
+}
