@@ -10,7 +10,18 @@ async function main(): Promise<number> {
   const entry = process.argv[1] ?? 'vmpod';
   const cmd = parseCommand(entry, process.argv.slice(2));
   switch (cmd.kind) {
+    case 'run':
     case 'monitor': {
+      if (cmd.kind === 'run') {
+        // Standalone: the VMI travels to the launcher as KubeVirt's STANDALONE_VMI does.
+        const { readFileSync } = await import('node:fs');
+        try {
+          process.env.STANDALONE_VMI = readFileSync(cmd.vmiPath, 'utf8');
+        } catch (err) {
+          process.stderr.write(`vmpod run: cannot read the VMI file: ${describeError(err)}\n`);
+          return 2;
+        }
+      }
       // Start the launcher first; the monitor's own modules load while it boots.
       const { monitorConfig } = await import('./config/monitor-config.js');
       const { startLauncher, launcherBeside } = await import('./supervisor/start-launcher.js');

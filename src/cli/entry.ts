@@ -7,6 +7,7 @@ export type Command =
   | { readonly kind: 'monitor'; readonly args: readonly string[] }
   | { readonly kind: 'launcher'; readonly args: readonly string[] }
   | { readonly kind: 'dhcp-serve'; readonly args: readonly string[] }
+  | { readonly kind: 'run'; readonly vmiPath: string; readonly args: readonly string[] }
   | { readonly kind: 'version' }
   | { readonly kind: 'help'; readonly text: string }
   | { readonly kind: 'usage-error'; readonly text: string };
@@ -14,6 +15,9 @@ export type Command =
 export const USAGE = `usage: vmpod <command> [flags]
 
 commands:
+  run --vmi FILE [launcher flags]
+                             standalone: monitor + launcher running the VMI in FILE (YAML or JSON),
+                             as KubeVirt's STANDALONE_VMI does
   monitor [launcher flags]   run as virt-launcher-monitor (PID 1 of the pod's compute container)
   launcher [launcher flags]  run as virt-launcher (normally started by the monitor)
   dhcp serve [flags]         serve one DHCPv4 lease on an interface (troubleshooting; see --help)
@@ -29,6 +33,8 @@ export function parseCommand(entryPath: string, args: readonly string[]): Comman
   if (entry === 'virt-launcher') return { kind: 'launcher', args };
   const [sub, ...rest] = args;
   switch (sub) {
+    case 'run':
+      return parseRun(rest);
     case 'monitor':
       return { kind: 'monitor', args: rest };
     case 'launcher':
@@ -47,4 +53,24 @@ export function parseCommand(entryPath: string, args: readonly string[]): Comman
     default:
       return { kind: 'usage-error', text: `vmpod: unknown command "${sub}"\n\n${USAGE}` };
   }
+}
+
+/** `run --vmi FILE` (or `--vmi=FILE`) plus launcher flags, in any order. */
+function parseRun(args: readonly string[]): Command {
+  const rest: string[] = [];
+  let vmiPath: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    if (a === '--vmi' || a === '-vmi') {
+      vmiPath = args[++i];
+      if (vmiPath === undefined)
+        return { kind: 'usage-error', text: `vmpod run: --vmi needs a file\n\n${USAGE}` };
+    } else if (a.startsWith('--vmi=')) {
+      vmiPath = a.slice('--vmi='.length);
+    } else {
+      rest.push(a);
+    }
+  }
+  if (!vmiPath) return { kind: 'usage-error', text: `vmpod run: --vmi FILE is required\n\n${USAGE}` };
+  return { kind: 'run', vmiPath, args: rest };
 }

@@ -23,4 +23,19 @@ describe('entry points', () => {
     expect(parseCommand('vmpod', []).kind).toBe('help');
     expect(parseCommand('vmpod', ['frobnicate'])).toMatchObject({ kind: 'usage-error' });
   });
+
+  it('takes the VMI file of a standalone run, leaving the launcher flags', () => {
+    expect(parseCommand('vmpod', ['run', '--vmi', 'vmi.yaml', '--grace-period-seconds', '5'])).toEqual({
+      kind: 'run',
+      vmiPath: 'vmi.yaml',
+      args: ['--grace-period-seconds', '5'],
+    });
+    expect(parseCommand('vmpod', ['run', '-v', '3', '--vmi=a.json'])).toEqual({
+      kind: 'run',
+      vmiPath: 'a.json',
+      args: ['-v', '3'],
+    });
+    expect(parseCommand('vmpod', ['run'])).toMatchObject({ kind: 'usage-error' });
+    expect(parseCommand('vmpod', ['run', '--vmi'])).toMatchObject({ kind: 'usage-error' });
+  });
 });
