@@ -1,11 +1,11 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import { createRequire } from 'node:module';
 import { VmpodError } from '../errors.js';
+import { loadLibc } from '../native/libc.js';
 import { parseIpv4 } from './ipv4.js';
 
 // UDP port 67 on one interface only. KubeVirt filters by IP_PKTINFO's ingress ifindex; Node's
-// dgram exposes neither that nor SO_BINDTODEVICE, so the socket is made through libc (koffi, as
-// waitpid.ts does) with SO_BINDTODEVICE set *before* bind: from its first packet it hears only
+// dgram exposes neither that nor SO_BINDTODEVICE, so the socket is made through libc
+// (src/native/libc.ts) with SO_BINDTODEVICE set *before* bind: from its first packet it hears only
 // the bridge, and its replies — broadcast ones included — can leave only through the bridge.
 // Then dgram adopts the bound fd. Needs no capability beyond CAP_NET_BIND_SERVICE (Linux ≥ 5.7
 // lets unprivileged sockets bind to a device).
@@ -19,36 +19,6 @@ const SO_REUSEADDR = 2;
 const SO_BROADCAST = 6;
 const SO_BINDTODEVICE = 25;
 const IFNAMSIZ = 16;
-
-interface Libc {
-  socket(domain: number, type: number, protocol: number): number;
-  setsockopt(fd: number, level: number, name: number, value: Buffer, length: number): number;
-  bind(fd: number, addr: Buffer, length: number): number;
-  close(fd: number): number;
-  errno(): number;
-}
-let libc: Libc | undefined;
-
-function load(): Libc {
-  if (!libc) {
-    // koffi is CommonJS with a native addon; it stays outside the bundle.
-    const koffi = createRequire(import.meta.url)('koffi') as {
-      load(name: string): { func(sig: string): unknown };
-      errno(): number;
-    };
-    const lib = koffi.load('libc.so.6');
-    libc = {
-      socket: lib.func('int socket(int domain, int type, int protocol)') as Libc['socket'],
-      setsockopt: lib.func(
-        'int setsockopt(int fd, int level, int name, const void *value, uint32_t length)',
-      ) as Libc['setsockopt'],
-      bind: lib.func('int bind(int fd, const void *addr, uint32_t length)') as Libc['bind'],
-      close: lib.func('int close(int fd)') as Libc['close'],
-      errno: () => koffi.errno(),
-    };
-  }
-  return libc;
-}
 
 export interface Datagram {
   readonly data: Uint8Array;
@@ -118,7 +88,7 @@ async function adopt(fd: number, name: string): Promise<Socket> {
       });
     });
   } catch (err) {
-    load().close(fd);
+    loadLibc().close(fd);
     throw new VmpodError('DHCP_SOCKET', `cannot adopt the DHCP socket on ${name}`, {
       cause: err,
       facts: { interface: name },
@@ -145,7 +115,7 @@ function boundSocket(name: string, port: number, address: string): number {
       facts: { interface: name },
     });
   }
-  const c = load();
+  const c = loadLibc();
   const fd = c.socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) throw sysError('socket', c.errno(), name);
   const one = Buffer.alloc(4);

@@ -1,7 +1,7 @@
-import { createRequire } from 'node:module';
+import { loadLibc } from '../native/libc.js';
 
 // Node has no waitpid(2); libuv reaps only the children it spawned. PID 1 must also reap orphans,
-// so this is vmpod's one native surface: waitpid on a single, named pid through koffi's FFI.
+// so it calls waitpid on a single, named pid through vmpod's native surface (src/native/libc.ts).
 
 const WNOHANG = 1;
 
@@ -11,36 +11,11 @@ export interface WaitResult {
   readonly signal: number | null;
 }
 
-type WaitpidFn = (pid: number, status: number[], options: number) => number;
-type PrctlFn = (option: number, arg2: number, arg3: number, arg4: number, arg5: number) => number;
-interface Libc {
-  waitpid: WaitpidFn;
-  prctl: PrctlFn;
-}
-let libc: Libc | undefined;
-
-function load(): Libc {
-  if (!libc) {
-    // koffi is CommonJS with a native addon; it stays outside the bundle.
-    const koffi = createRequire(import.meta.url)('koffi') as {
-      load(name: string): { func(sig: string): unknown };
-    };
-    const lib = koffi.load('libc.so.6');
-    libc = {
-      waitpid: lib.func('int waitpid(int pid, _Out_ int *status, int options)') as WaitpidFn,
-      prctl: lib.func(
-        'int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)',
-      ) as PrctlFn,
-    };
-  }
-  return libc;
-}
-
 const PR_SET_CHILD_SUBREAPER = 36;
 
 /** Orphans of our descendants re-parent to us instead of the real init (prctl(2)). */
 export function becomeSubreaper(log: { warn(obj: object, msg: string): void }): void {
-  if (load().prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) !== 0) {
+  if (loadLibc().prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) !== 0) {
     log.warn({ option: 'PR_SET_CHILD_SUBREAPER' }, 'could not become a child subreaper');
   }
 }
@@ -49,7 +24,7 @@ export function becomeSubreaper(log: { warn(obj: object, msg: string): void }): 
 export function reapIfExited(pid: number): WaitResult | undefined {
   if (!Number.isInteger(pid) || pid <= 0) throw new RangeError(`refusing to wait on pid ${pid}`);
   const status = [0];
-  const got = load().waitpid(pid, status, WNOHANG);
+  const got = loadLibc().waitpid(pid, status, WNOHANG);
   if (got !== pid) return undefined;
   return decodeWaitStatus(pid, status[0] ?? 0);
 }

@@ -1,0 +1,44 @@
+import { createRequire } from 'node:module';
+
+// vmpod's whole native surface, in one place: the few libc calls Node has no API for (waitpid on
+// a named pid and prctl for PID 1's duties; socket/setsockopt/bind for a DHCP socket bound to one
+// interface). Loaded through koffi's FFI on first use, so processes that need none pay nothing.
+
+export interface Libc {
+  waitpid(pid: number, status: number[], options: number): number;
+  prctl(option: number, arg2: number, arg3: number, arg4: number, arg5: number): number;
+  socket(domain: number, type: number, protocol: number): number;
+  setsockopt(fd: number, level: number, name: number, value: Buffer, length: number): number;
+  bind(fd: number, addr: Buffer, length: number): number;
+  close(fd: number): number;
+  /** errno of the last call made through this module. */
+  errno(): number;
+}
+
+let libc: Libc | undefined;
+
+export function loadLibc(): Libc {
+  if (!libc) {
+    // koffi is CommonJS with a native addon; it stays outside the bundle.
+    const koffi = createRequire(import.meta.url)('koffi') as {
+      load(name: string): { func(sig: string): unknown };
+      errno(): number;
+    };
+    const lib = koffi.load('libc.so.6');
+    const fn = <K extends keyof Libc>(sig: string) => lib.func(sig) as Libc[K];
+    libc = {
+      waitpid: fn<'waitpid'>('int waitpid(int pid, _Out_ int *status, int options)'),
+      prctl: fn<'prctl'>(
+        'int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)',
+      ),
+      socket: fn<'socket'>('int socket(int domain, int type, int protocol)'),
+      setsockopt: fn<'setsockopt'>(
+        'int setsockopt(int fd, int level, int name, const void *value, uint32_t length)',
+      ),
+      bind: fn<'bind'>('int bind(int fd, const void *addr, uint32_t length)'),
+      close: fn<'close'>('int close(int fd)'),
+      errno: () => koffi.errno(),
+    };
+  }
+  return libc;
+}
