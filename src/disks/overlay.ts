@@ -50,12 +50,43 @@ async function probeBacking(backing: string, qemuImg: QemuImg): Promise<'raw' | 
   return info.format;
 }
 
+/**
+ * How the backing image's format is known. A containerDisk image is probed (it may be raw or
+ * qcow2). An ephemeral volume's PVC is raw by definition, as KubeVirt declares it: probing data
+ * the guest can write would let it forge a qcow2 header and pick its own backing file.
+ */
+export type BackingSpec =
+  | { readonly path: string; readonly format: 'probe' }
+  | { readonly path: string; readonly format: 'raw'; readonly blockDevice: boolean };
+
+async function rawBacking(path: string, blockDevice: boolean): Promise<'raw'> {
+  const st = await stat(path).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw err;
+  });
+  if (st === undefined) {
+    throw new VmpodError('DISK_BACKING_MISSING', `backing ${path} does not exist`, { facts: { path } });
+  }
+  if (blockDevice ? !st.isBlockDevice() : !st.isFile()) {
+    throw new VmpodError(
+      'DISK_BACKING_WRONG_TYPE',
+      `backing ${path} is not a ${blockDevice ? 'block device' : 'regular file'}`,
+      { facts: { path, blockDevice } },
+    );
+  }
+  return 'raw';
+}
+
 export async function prepareOverlay(
   overlay: string,
-  backing: string,
+  spec: BackingSpec,
   deps: { readonly qemuImg: QemuImg; readonly ownership: Ownership },
 ): Promise<OverlayResult> {
-  const backingFormat = await probeBacking(backing, deps.qemuImg);
+  const backing = spec.path;
+  const backingFormat =
+    spec.format === 'probe'
+      ? await probeBacking(backing, deps.qemuImg)
+      : await rawBacking(backing, spec.blockDevice);
   if (await exists(overlay)) {
     // -U: the overlay may be open in a qemu that outlived the previous launcher.
     const info = await deps.qemuImg.info(overlay, { forceShare: true });

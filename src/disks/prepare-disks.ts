@@ -3,7 +3,7 @@ import type { Logger } from '../log/logger.js';
 import { buildCloudInitIso } from './cloud-init-iso.js';
 import { planCloudInitIso } from './cloud-init-plan.js';
 import { prepareEmptyDisk } from './empty-disk.js';
-import { prepareOverlay } from './overlay.js';
+import { type BackingSpec, prepareOverlay } from './overlay.js';
 import { type DiskDirs, containerDiskImagePath, emptyDiskPath, overlayPath } from './paths.js';
 import type { QemuImg } from './qemu-img.js';
 import type { Ownership } from './qemu-owner.js';
@@ -37,16 +37,16 @@ async function prepareOne(source: DiskSource, ctx: PrepareDisksContext): Promise
   switch (source.kind) {
     case 'containerDisk':
     case 'ephemeral': {
-      const backing =
+      const spec: BackingSpec =
         source.kind === 'containerDisk'
-          ? containerDiskImagePath(ctx.dirs, source.volumeIndex)
-          : source.backing.path;
-      const r = await prepareOverlay(overlayPath(ctx.dirs, source.volumeName), backing, deps);
+          ? { path: containerDiskImagePath(ctx.dirs, source.volumeIndex), format: 'probe' }
+          : { path: source.backing.path, format: 'raw', blockDevice: source.backing.blockDevice };
+      const r = await prepareOverlay(overlayPath(ctx.dirs, source.volumeName), spec, deps);
       return {
         volumeName: source.volumeName,
         kind: source.kind,
         path: r.path,
-        backing: { path: backing, format: r.backingFormat },
+        backing: { path: spec.path, format: r.backingFormat },
         created: r.created,
       };
     }

@@ -161,16 +161,13 @@ describe('overlays', () => {
     expect([i.format, i['backing-filename'], i['backing-filename-format']]).toEqual(['qcow2', pvc, 'raw']);
   });
 
-  it('refuses a backing image that has a backing file of its own', async () => {
+  it('refuses a container disk that has a backing file of its own', async () => {
     const base = join(root, 'chain-base.raw');
-    const middle = join(root, 'chain-middle.qcow2');
+    const middle = join(dirs.containerDiskDir, 'disk_5.img');
     await execa('qemu-img', ['create', '-q', '-f', 'raw', base, '1M']);
     await execa('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'raw', '-b', base, middle]);
     await expect(
-      prepareDisks(
-        [{ kind: 'ephemeral', volumeName: 'chained', backing: { path: middle, blockDevice: false } }],
-        ctx,
-      ),
+      prepareDisks([{ kind: 'containerDisk', volumeName: 'chained', volumeIndex: 5 }], ctx),
     ).rejects.toMatchObject({
       code: 'DISK_BACKING_HAS_BACKING',
       facts: { path: middle, backingFilename: base },
@@ -178,6 +175,56 @@ describe('overlays', () => {
     await expect(stat(join(dirs.ephemeralDiskDir, 'disk-data/chained'))).rejects.toMatchObject({
       code: 'ENOENT',
     });
+  });
+
+  it('treats an ephemeral PVC as raw even when the guest wrote a qcow2 header into it', async () => {
+    // A PVC holding qcow2 bytes that name a host file: probing would follow it; raw never does.
+    const secret = join(root, 'host-secret.raw');
+    const pvc = join(root, 'vmi-disks/forged/disk.img');
+    await mkdir(join(root, 'vmi-disks/forged'), { recursive: true });
+    await execa('qemu-img', ['create', '-q', '-f', 'raw', secret, '1M']);
+    await execa('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'raw', '-b', secret, pvc]);
+    const [disk] = await prepareDisks(
+      [{ kind: 'ephemeral', volumeName: 'forged', backing: { path: pvc, blockDevice: false } }],
+      ctx,
+    );
+    expect(disk?.backing).toEqual({ path: pvc, format: 'raw' });
+    const i = await info(disk!.path);
+    expect([i['backing-filename'], i['backing-filename-format']]).toEqual([pvc, 'raw']);
+  });
+
+  it('overlays an ephemeral block PVC', async () => {
+    const file = join(root, 'block-pvc.raw');
+    await execa('qemu-img', ['create', '-q', '-f', 'raw', file, '3M']);
+    const { stdout: loop } = await execa('losetup', ['--find', '--show', file]);
+    try {
+      const [disk] = await prepareDisks(
+        [{ kind: 'ephemeral', volumeName: 'blockpvc', backing: { path: loop, blockDevice: true } }],
+        ctx,
+      );
+      const i = await info(disk!.path);
+      expect([i.format, i['backing-filename'], i['backing-filename-format'], i['virtual-size']]).toEqual([
+        'qcow2',
+        loop,
+        'raw',
+        3 * MIB,
+      ]);
+      // A regular file named as a block device (or the reverse) is refused.
+      await expect(
+        prepareDisks(
+          [{ kind: 'ephemeral', volumeName: 'wrong', backing: { path: file, blockDevice: true } }],
+          ctx,
+        ),
+      ).rejects.toMatchObject({ code: 'DISK_BACKING_WRONG_TYPE' });
+      await expect(
+        prepareDisks(
+          [{ kind: 'ephemeral', volumeName: 'wrong', backing: { path: loop, blockDevice: false } }],
+          ctx,
+        ),
+      ).rejects.toMatchObject({ code: 'DISK_BACKING_WRONG_TYPE' });
+    } finally {
+      await execa('losetup', ['--detach', loop]);
+    }
   });
 
   it('refuses a missing backing image', async () => {
