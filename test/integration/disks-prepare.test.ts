@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -227,6 +227,19 @@ describe('overlays', () => {
     }
   });
 
+  it('replaces what a launcher killed mid-build left behind', async () => {
+    const partial = join(dirs.ephemeralDiskDir, 'disk-data/crashed/disk.qcow2.partial');
+    await mkdir(join(dirs.ephemeralDiskDir, 'disk-data/crashed'), { recursive: true });
+    await writeFile(partial, 'half an image');
+    const [disk] = await prepareDisks(
+      [{ kind: 'containerDisk', volumeName: 'crashed', volumeIndex: 0 }],
+      ctx,
+    );
+    expect(disk?.created).toBe(true);
+    expect((await info(disk!.path))['backing-filename']).toBe(join(dirs.containerDiskDir, 'disk_0.img'));
+    expect(await readdir(join(dirs.ephemeralDiskDir, 'disk-data/crashed'))).toEqual(['disk.qcow2']);
+  });
+
   it('refuses a missing backing image', async () => {
     await expect(
       prepareDisks([{ kind: 'containerDisk', volumeName: 'nothere', volumeIndex: 9 }], ctx),
@@ -326,6 +339,25 @@ describe('cloud-init ISOs', () => {
           `"instance_id":"vm1.ns1","hostname":"vm1","uuid":"${UUID}"}`,
         'openstack/latest/network_data.json': '{"links":[]}',
       },
+    });
+  });
+
+  it('ignores a stale staging ISO and staged data left by a crash', async () => {
+    const vmiDir = join(dirs.ephemeralDiskDir, 'cloud-init-data/ns1/crashed');
+    await mkdir(join(vmiDir, 'data'), { recursive: true });
+    await writeFile(join(vmiDir, 'noCloud.iso.staging'), 'garbage');
+    await writeFile(join(vmiDir, 'data/stale-file'), 'must not reach the ISO');
+    await prepareDisks(
+      [{ kind: 'cloudInitNoCloud', volumeName: 'c', userData: 'u', metaData: { firmwareUuid: UUID } }],
+      {
+        ...ctx,
+        vmi: { namespace: 'ns1', name: 'crashed' },
+      },
+    );
+    expect(await readdir(vmiDir)).toEqual(['noCloud.iso']);
+    expect((await readIso(join(vmiDir, 'noCloud.iso'))).files).toEqual({
+      'user-data': 'u',
+      'meta-data': `{"instance-id":"${UUID}"}`,
     });
   });
 
