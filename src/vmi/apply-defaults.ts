@@ -26,6 +26,8 @@ export function applyDefaults(input: Vmi): Vmi {
       domain.features ??= {};
       domain.features.smm ??= { enabled: true };
     }
+    // libvirt refuses UEFI without ACPI on x86_64 ("UEFI requires ACPI on this architecture").
+    domain.features ??= { acpi: { enabled: true } };
   }
 
   // Memory: guest, else the request, else the limit.
