@@ -99,6 +99,45 @@ export class Fields {
     return out;
   }
 
+  /**
+   * A name that becomes part of a pod path or a device alias: a DNS-1123 label, so it can never
+   * climb out of its directory (`../`) or carry characters a path or alias cannot.
+   */
+  label(key: string): string {
+    const v = this.reqStr(key);
+    if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(v)) {
+      throw invalid(this.at(key), `"${v}" is not a DNS-1123 label (a-z, 0-9, -; at most 63)`);
+    }
+    return v;
+  }
+
+  /** A string that becomes one path segment: no `/`, no control characters, not `.` or `..`. */
+  segment(key: string): string | undefined {
+    const v = this.str(key);
+    if (v === undefined) return undefined;
+    if (v === '' || v === '.' || v === '..' || /[/\u0000-\u001f\u007f]/.test(v)) {
+      throw invalid(this.at(key), `"${v}" cannot be used as a path segment`);
+    }
+    return v;
+  }
+
+  /** A file path whose last segment vmpod uses: absolute, with a usable basename. */
+  filePath(key: string): string | undefined {
+    const v = this.str(key);
+    if (v === undefined) return undefined;
+    const base = v.slice(v.lastIndexOf('/') + 1);
+    if (
+      !v.startsWith('/') ||
+      base === '' ||
+      base === '.' ||
+      base === '..' ||
+      /[\u0000-\u001f\u007f]/.test(v)
+    ) {
+      throw invalid(this.at(key), `"${v}" is not an absolute file path`);
+    }
+    return v;
+  }
+
   keys(): string[] {
     return Object.keys(this.value).filter((k) => this.value[k] !== undefined && this.value[k] !== null);
   }

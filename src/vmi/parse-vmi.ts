@@ -80,7 +80,7 @@ export function parseVmiObject(doc: unknown): Vmi {
     metadata: {
       name,
       namespace: meta.str('namespace') || 'default',
-      uid: meta.str('uid') ?? '',
+      uid: meta.segment('uid') ?? '',
       labels: meta.stringMap('labels'),
       annotations: meta.stringMap('annotations'),
     },
@@ -205,8 +205,8 @@ function parseFirmware(f: Fields): Firmware {
         ? {
             container: {
               image: c.reqStr('image'),
-              ...opt('kernelPath', c.str('kernelPath')),
-              ...opt('initrdPath', c.str('initrdPath')),
+              ...opt('kernelPath', c.filePath('kernelPath')),
+              ...opt('initrdPath', c.filePath('initrdPath')),
             },
           }
         : {}),
@@ -346,7 +346,7 @@ function parseDevices(d: Fields): Devices {
       const type = i.oneOf('type', ['tablet'] as const, 'input type');
       if (type === undefined) throw invalid(i.at('type'), 'is required');
       return {
-        name: i.reqStr('name'),
+        name: i.label('name'),
         type,
         ...opt('bus', i.oneOf('bus', ['usb', 'virtio'] as const, 'input bus')),
       };
@@ -363,7 +363,7 @@ function parseDevices(d: Fields): Devices {
       ['poweroff', 'reset', 'shutdown', 'pause', 'none', 'dump'] as const,
       'watchdog action',
     );
-    out.watchdog = { name: w.reqStr('name'), i6300esb: opt('action', action) };
+    out.watchdog = { name: w.label('name'), i6300esb: opt('action', action) };
   }
   const rng = d.marker('rng');
   if (rng) out.rng = rng;
@@ -400,7 +400,7 @@ function parseDisk(f: Fields): Disk {
   const kinds = ['disk', 'cdrom', 'lun'].filter((k) => f.has(k));
   if (kinds.length > 1)
     throw invalid(f.path, `only one of disk, cdrom, lun may be set, got ${kinds.join(', ')}`);
-  const disk: Disk = { name: f.reqStr('name') };
+  const disk: Disk = { name: f.label('name') };
   const bus = (t: Fields) => opt('bus', t.oneOf('bus', DISK_BUSES, 'bus'));
   const dt = f.optObj('disk');
   if (dt) {
@@ -472,7 +472,7 @@ function parseInterface(f: Fields): Interface {
   if (given.length > 1) throw invalid(f.path, `only one binding may be set, got ${given.join(', ')}`);
   for (const b of given) if (b !== 'bridge' && b !== 'masquerade') throw notSupported(f.at(b));
   if (f.has('dhcpOptions')) throw notSupported(f.at('dhcpOptions'));
-  const iface: Interface = { name: f.reqStr('name') };
+  const iface: Interface = { name: f.label('name') };
   const bridge = f.marker('bridge');
   if (bridge) iface.bridge = bridge;
   const masq = f.marker('masquerade');
@@ -564,7 +564,7 @@ function parseVolume(f: Fields): Volume {
         : `only one source may be set, got ${given.join(', ')}`,
     );
   }
-  const v: Volume = { name: f.reqStr('name') };
+  const v: Volume = { name: f.label('name') };
   const s = f.obj(given[0] as string);
   switch (given[0]) {
     case 'containerDisk':
@@ -583,7 +583,7 @@ function parseVolume(f: Fields): Volume {
       if (type === 'DiskOrCreate' && !s.has('capacity'))
         throw invalid(s.at('capacity'), 'is required for DiskOrCreate');
       v.hostDisk = {
-        path: s.reqStr('path'),
+        path: s.filePath('path') ?? s.reqStr('path'),
         type,
         ...opt('capacity', s.has('capacity') ? parseBytes(s.raw('capacity'), s.at('capacity')) : undefined),
         ...opt('shared', s.bool('shared')),
@@ -652,7 +652,7 @@ function parseVolume(f: Fields): Volume {
 function parseNetwork(f: Fields): Network {
   f.only(['name', 'pod', 'multus']);
   if (f.has('pod') === f.has('multus')) throw invalid(f.path, 'exactly one of pod, multus is required');
-  const n: Network = { name: f.reqStr('name') };
+  const n: Network = { name: f.label('name') };
   const pod = f.optObj('pod');
   if (pod) {
     pod.only(['vmNetworkCIDR', 'vmIPv6NetworkCIDR']);

@@ -51,11 +51,9 @@ describe('escaping', () => {
     expect(serial['#text']).toBe(`'"<>& </entry><entry name='x'>pwn</entry>`);
     expect(dom.os.cmdline).toBe(`console=ttyS0 a='1' b="2" c=<3> d=& </cmdline><x/>`);
     expect(dom.os.kernel).toBe(`/var/run/kubevirt/container-disks/kernel-boot/vm'"<>&linuz`);
-    expect(dom.os.initrd).toBe('/var/run/kubevirt/container-disks/kernel-boot/initrd>&');
+    expect(dom.os.initrd).toBe('/var/run/kubevirt/container-disks/kernel-boot/<initrd>&');
     expect(dom.cpu.model).toBe(`Model'"<>&</model>`);
     expect(dom.devices.disk.source['@_file']).toBe(`/var/run/kubevirt-private/vmi-disks/d/<a&b>'".img`);
-    expect(dom.devices.serial.source['@_path']).toBe(
-      `/var/run/kubevirt-private/a'"<>&</uid><x/>/virt-serial0`,
-    );
+    expect(dom.devices.serial.source['@_path']).toBe(`/var/run/kubevirt-private/a'"<>&<uid><x>/virt-serial0`);
   });
 });

@@ -129,6 +129,24 @@ describe('parsing a VMI', () => {
     ],
     [(d: Doc) => (d.spec.domain.cpu = { sockets: -1 }), 'spec.domain.cpu.sockets'],
     [(d: Doc) => (d.kind = 'Pod'), 'kind'],
+    [
+      (d: Doc) => (d.spec.volumes = [{ name: '../../etc', emptyDisk: { capacity: '1Gi' } }]),
+      'spec.volumes[0].name',
+    ],
+    [(d: Doc) => ((d.metadata as Record<string, unknown>).uid = '../x'), 'metadata.uid'],
+    [
+      (d: Doc) => (d.spec.volumes = [{ name: 'root', hostDisk: { path: '/data/..', type: 'Disk' } }]),
+      'spec.volumes[0].hostDisk.path',
+    ],
+    [
+      (d: Doc) => (d.spec.volumes = [{ name: 'root', hostDisk: { path: 'relative.img', type: 'Disk' } }]),
+      'spec.volumes[0].hostDisk.path',
+    ],
+    [
+      (d: Doc) =>
+        (d.spec.domain.firmware = { kernelBoot: { container: { image: 'i', kernelPath: '/boot/\nx' } } }),
+      'spec.domain.firmware.kernelBoot.container.kernelPath',
+    ],
   ])('rejects a broken field with its path (%#)', (mutate, path) => {
     const doc = base();
     mutate(doc);
