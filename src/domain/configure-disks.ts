@@ -130,11 +130,6 @@ function parsePci(address: string) {
 
 export const configureDisks: Configurator = (vmi, ctx, domain) => {
   const { devices } = vmi.spec.domain;
-  if (vmi.spec.domain.ioThreadsPolicy) {
-    throw new VmpodError('NOT_SUPPORTED', 'spec.domain.ioThreadsPolicy: not supported by vmpod', {
-      facts: { path: 'spec.domain.ioThreadsPolicy' },
-    });
-  }
   const statuses = vmi.status.volumeStatus;
   const listed = new Set(statuses.map((s) => s.name));
   // Once the status lists volumes, only the listed ones are attached (§6.5 "Hotplug").
@@ -150,8 +145,8 @@ export const configureDisks: Configurator = (vmi, ctx, domain) => {
 
   indexed.forEach(({ disk, index }, i) => {
     const path = `spec.domain.devices.disks[${index}]`;
-    if (disk.dedicatedIOThread) {
-      throw new VmpodError('NOT_SUPPORTED', `${path}.dedicatedIOThread: not supported by vmpod`, {
+    if (disk.dedicatedIOThread && busOf(disk) !== 'virtio') {
+      throw new VmpodError('VMI_INVALID', `${path}.dedicatedIOThread: only virtio disks can have one`, {
         facts: { path: `${path}.dedicatedIOThread` },
       });
     }

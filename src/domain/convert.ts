@@ -16,6 +16,7 @@ import {
 import { configureDisks } from './configure-disks.js';
 import { configureFeatures } from './configure-features.js';
 import { configureIdentity } from './configure-identity.js';
+import { configureIoThreads } from './configure-iothreads.js';
 import { configureInterfaces } from './configure-interfaces.js';
 import { configureMemory } from './configure-memory.js';
 import { configureOs } from './configure-os.js';
@@ -42,6 +43,7 @@ export const CONFIGURATORS: readonly Configurator[] = [
   configureOs,
   configureDisks,
   configureControllers,
+  configureIoThreads,
   configureCpu,
   configureMemory,
 ];

@@ -81,6 +81,7 @@ export interface DomainDisk {
     errorPolicy: string;
     discard?: 'unmap';
     queues?: number;
+    iothread?: number;
   };
   source?: DiskSource;
   backingStore?: { type: 'file' | 'block'; format: 'raw' | 'qcow2'; path: string };

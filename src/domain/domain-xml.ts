@@ -80,6 +80,7 @@ function diskNode(d: DomainDisk): Node {
       error_policy: d.driver.errorPolicy,
       discard: d.driver.discard,
       queues: d.driver.queues,
+      iothread: d.driver.iothread,
     }),
     source: d.source ? attrs({ file: d.source.file, dev: d.source.dev, name: d.source.name }) : undefined,
     backingStore: d.backingStore

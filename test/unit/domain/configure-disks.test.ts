@@ -239,14 +239,12 @@ describe('disks', () => {
       ['ua-b', 'vdc'],
     ]);
   });
-  it('fails loudly on sections it does not convert', () => {
-    const vmi = vmiWith({ ioThreadsPolicy: 'auto' });
-    expect(() => run(configureDisks, vmi)).toThrow(
-      expect.objectContaining({ code: 'NOT_SUPPORTED', facts: { path: 'spec.domain.ioThreadsPolicy' } }),
-    );
-    expect(() => one({ emptyDisk: { capacity: '1Gi' } }, { disk: {}, dedicatedIOThread: true })).toThrow(
+  it('refuses a dedicated I/O thread on a non-virtio disk', () => {
+    expect(() =>
+      one({ emptyDisk: { capacity: '1Gi' } }, { disk: { bus: 'sata' }, dedicatedIOThread: true }),
+    ).toThrow(
       expect.objectContaining({
-        code: 'NOT_SUPPORTED',
+        code: 'VMI_INVALID',
         facts: { path: 'spec.domain.devices.disks[0].dedicatedIOThread' },
       }),
     );
