@@ -1,7 +1,7 @@
 import type { Configurator } from './configurator.js';
 import type { SysinfoEntry } from './domain-types.js';
 
-/** §6.4: SMBIOS system entries from the firmware and the handler's SMBios options. */
+/** §6.4: SMBIOS system entries from the firmware and the handler's SMBios options; chassis. */
 export const configureSysinfo: Configurator = (vmi, ctx, domain) => {
   const { firmware } = vmi.spec.domain;
   const system: SysinfoEntry[] = [];
@@ -15,5 +15,11 @@ export const configureSysinfo: Configurator = (vmi, ctx, domain) => {
   add('product', ctx.smbios.product);
   add('sku', ctx.smbios.sku);
   add('version', ctx.smbios.version);
-  domain.sysinfo = { system, bios: [], baseBoard: [], chassis: [] };
+  const chassis: SysinfoEntry[] = [];
+  const c = vmi.spec.domain.chassis ?? {};
+  for (const name of ['manufacturer', 'version', 'serial', 'asset', 'sku'] as const) {
+    const value = c[name];
+    if (value) chassis.push({ name, value });
+  }
+  domain.sysinfo = { system, bios: [], baseBoard: [], chassis };
 };

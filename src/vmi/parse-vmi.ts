@@ -114,13 +114,26 @@ function parseDomain(d: Fields): DomainSpec {
     'clock',
     'devices',
     'ioThreadsPolicy',
+    'chassis',
+    'rebootPolicy',
   ]);
   const mem = d.obj('memory');
   mem.only(['guest']);
   const machine = d.obj('machine');
   machine.only(['type']);
+  const chassis = d.optObj('chassis');
+  const chassisFields = ['manufacturer', 'version', 'serial', 'asset', 'sku'] as const;
+  chassis?.only(chassisFields);
   return {
     cpu: parseCpu(d.obj('cpu')),
+    ...(chassis
+      ? {
+          chassis: Object.fromEntries(
+            chassisFields.flatMap((k) => (chassis.has(k) ? [[k, chassis.str(k)]] : [])),
+          ),
+        }
+      : {}),
+    ...opt('rebootPolicy', d.oneOf('rebootPolicy', ['Reboot', 'Terminate'] as const, 'reboot policy')),
     memory: mem.has('guest') ? { guest: parseBytes(mem.raw('guest'), mem.at('guest')) } : {},
     resources: parseResources(d.obj('resources')),
     machine: { type: machine.str('type') ?? '' },

@@ -154,8 +154,18 @@ export interface Clock {
   timer?: { hpet?: Timer; kvm?: Timer; pit?: Timer; rtc?: Timer; hyperv?: Timer };
 }
 
+export interface Chassis {
+  manufacturer?: string;
+  version?: string;
+  serial?: string;
+  asset?: string;
+  sku?: string;
+}
+
 export interface DomainSpec {
   cpu: Cpu;
+  chassis?: Chassis;
+  rebootPolicy?: 'Reboot' | 'Terminate';
   memory: Memory;
   resources: Resources;
   machine: { type: string };

@@ -9,6 +9,11 @@ describe('identity', () => {
     const d = run(configureIdentity, vmiWith(), { domainType: 'qemu' });
     expect(d.name).toBe('ns_vm');
     expect(d.type).toBe('qemu');
+    expect(d.onReboot).toBeUndefined();
+  });
+  it('maps rebootPolicy to on_reboot', () => {
+    expect(run(configureIdentity, vmiWith({ rebootPolicy: 'Terminate' })).onReboot).toBe('destroy');
+    expect(run(configureIdentity, vmiWith({ rebootPolicy: 'Reboot' })).onReboot).toBe('restart');
   });
 });
 

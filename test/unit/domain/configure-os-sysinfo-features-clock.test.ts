@@ -57,6 +57,13 @@ describe('os', () => {
 });
 
 describe('sysinfo', () => {
+  it('copies the chassis entries that are set', () => {
+    const d = run(configureSysinfo, vmiWith({ chassis: { manufacturer: 'Acme', asset: 'A-1' } }));
+    expect(d.sysinfo?.chassis).toEqual([
+      { name: 'manufacturer', value: 'Acme' },
+      { name: 'asset', value: 'A-1' },
+    ]);
+  });
   it('lists uuid, serial, then the SMBios options, skipping empty ones', () => {
     const vmi = vmiWith({ firmware: { uuid: '5d307ca9-b3ef-428c-8861-06e72d69f223', serial: 'S1' } });
     const d = run(configureSysinfo, vmi, {
