@@ -3,7 +3,8 @@ import { type LauncherConfig, launcherConfig } from '../config/launcher-config.j
 import { VmpodError, describeError } from '../errors.js';
 import { type Logger, createLogger, forFile } from '../log/logger.js';
 import { EXIT_FATAL } from '../supervisor/exit-code.js';
-import { LibvirtClient } from '../libvirt/index.js';
+import { type Domain, LibvirtClient } from '../libvirt/index.js';
+import { loadVmi } from '../vmi/index.js';
 import { TerminationSignal, listenForTermination } from '../supervisor/termination.js';
 import { launcherDirectories, libvirtRuntimeDirectories, serialLogPath } from './directories.js';
 import { LibvirtDaemons } from './libvirt-daemons.js';
@@ -11,6 +12,7 @@ import { libvirtLayout } from './libvirt-paths.js';
 import { PhaseClock, StartupError } from './phases.js';
 import { applyDirectories, ensureQemuFile, writeLibvirtConfig } from './prepare.js';
 import { monitorQemu } from './qemu-monitor.js';
+import { syncStandalone } from './standalone-sync.js';
 import { waitForDomain } from './wait-for-domain.js';
 
 // virt-launcher: prepares the pod, runs libvirt's daemons, and lives as long as the VM does
@@ -42,6 +44,7 @@ export async function runLauncher(argv: readonly string[], env: NodeJS.ProcessEn
   });
   const daemons = new LibvirtDaemons(layout, root);
   let client: LibvirtClient | undefined;
+  const closers: (() => Promise<void> | undefined)[] = [];
   log.info(
     { pid: process.pid, nonRoot: cfg.runAsNonroot, libvirt: layout.flavour, processUptimeMs: Math.round(t0) },
     'vmpod launcher starting',
@@ -93,14 +96,40 @@ export async function runLauncher(argv: readonly string[], env: NodeJS.ProcessEn
       },
       'vmpod launcher ready: libvirt answering',
     );
+    let standaloneDomain: Domain | undefined;
     if (cfg.env.standaloneVmi !== undefined) {
-      await clock.run('standalone-vmi', () => {
-        throw new VmpodError('NOT_SUPPORTED', 'STANDALONE_VMI is not supported by this build of vmpod yet');
+      // KubeVirt's STANDALONE_VMI: sync it at once, with emulation allowed (§1.3.2 step 13).
+      const text = cfg.env.standaloneVmi;
+      const vmi = await clock.run('vmi', () => loadVmi(text));
+      const synced = await syncStandalone({
+        vmi,
+        cfg: { ...cfg, allowEmulation: true },
+        client,
+        layout,
+        clock,
+        log: forFile(root, 'standalone-sync.ts'),
       });
+      for (const n of synced.networks) if (n.dhcp) closers.push(() => n.dhcp?.close());
+      log.info({ startupMs: clock.elapsedMs(), phases: clock.timings }, 'standalone VMI started');
+      // No virt-handler will send ACPI shutdowns: the first termination signal does it here.
+      const domainName = synced.domain.name;
+      const libvirt = client;
+      const acpiShutdown = () => {
+        log.info({ domain: domainName }, 'shutting the guest down through ACPI');
+        libvirt
+          .domain(domainName)
+          .shutdown()
+          .catch((err: unknown) => log.warn({ reason: describeError(err) }, 'ACPI shutdown failed'));
+      };
+      if (abort.aborted) acpiShutdown();
+      else abort.addEventListener('abort', acpiShutdown, { once: true });
+      standaloneDomain = synced.domain;
     }
-    const domain = await waitForDomain(client, cfg.qemuTimeoutMs, abort, log).catch((err: unknown) => {
-      throw new StartupError('wait-domain', err);
-    });
+    const domain =
+      standaloneDomain ??
+      (await waitForDomain(client, cfg.qemuTimeoutMs, abort, log).catch((err: unknown) => {
+        throw new StartupError('wait-domain', err);
+      }));
     if (domain) {
       const libvirt = client;
       const end = await monitorQemu({
@@ -119,22 +148,28 @@ export async function runLauncher(argv: readonly string[], env: NodeJS.ProcessEn
         { signal: err.sig, sinceStartMs: clock.elapsedMs() },
         'termination signal before any domain existed',
       );
-      await shutdown(client, daemons, log);
+      await shutdown(client, daemons, log, closers);
       termination.dispose();
       return 0;
     }
     const phase = err instanceof StartupError ? err.phase : 'unknown';
     log.error({ phase, reason: describeError(err) }, `start-up failed in phase "${phase}"`);
-    await shutdown(client, daemons, log);
+    await shutdown(client, daemons, log, closers);
     termination.dispose();
     return EXIT_FATAL;
   }
-  await shutdown(client, daemons, log);
+  await shutdown(client, daemons, log, closers);
   termination.dispose();
   return 0;
 }
 
-async function shutdown(client: LibvirtClient | undefined, daemons: LibvirtDaemons, log: Logger) {
+async function shutdown(
+  client: LibvirtClient | undefined,
+  daemons: LibvirtDaemons,
+  log: Logger,
+  closers: readonly (() => Promise<void> | undefined)[],
+) {
+  for (const close of closers) await close();
   await client?.close({ timeoutMs: 1000 });
   await daemons.stop();
   log.info('vmpod launcher stopped');

@@ -13,6 +13,7 @@ export interface LibvirtLayout {
   readonly virtlogdConf: string;
   readonly pidDir: string;
   readonly qemuLogDir: string;
+  readonly nvramDir: string;
 }
 
 export interface LayoutInputs {
@@ -36,5 +37,6 @@ export function libvirtLayout(inputs: LayoutInputs): LibvirtLayout {
     virtlogdConf: '/etc/libvirt/virtlogd.conf',
     pidDir: inputs.nonRoot ? '/run/libvirt/qemu/run' : '/run/libvirt/qemu',
     qemuLogDir: inputs.nonRoot ? '/var/run/kubevirt-private/libvirt/qemu/log' : '/var/log/libvirt/qemu',
+    nvramDir: inputs.nonRoot ? '/var/run/kubevirt-private/libvirt/qemu/nvram' : '/var/lib/libvirt/qemu/nvram',
   };
 }

@@ -6,6 +6,7 @@ import {
   KUBEVIRT_PRIVATE_DIR,
   bridgeFakeAddress,
   bridgeName,
+  bridgedNicName,
   createIpDrivers,
   guestInterfaceFromPod,
   type GuestInterfaceSpec,
@@ -75,8 +76,10 @@ export async function setUpPodNetwork(inputs: PodNetworkInputs): Promise<PodNetw
       facts: { podInterface: podIfaceName, privateDir },
     });
   }
+  // The handler leaves Mtu to the launcher (§7.5): option 26 carries the MTU of <x>-nic (§8.2).
+  const nic = await drivers.links.getLink(bridgedNicName(podIfaceName));
   const lease = bridgeLease({
-    cache,
+    cache: { ...cache, mtu: nic?.mtu ?? guest.mtu },
     resolv: await readResolvConf(drivers.files),
     subdomain: inputs.subdomain,
     hostname: podHostname(),
