@@ -4,7 +4,6 @@ import { VmpodError, describeError } from '../errors.js';
 import { type Logger, createLogger, forFile } from '../log/logger.js';
 import { EXIT_FATAL } from '../supervisor/exit-code.js';
 import { type Domain, LibvirtClient } from '../libvirt/index.js';
-import { loadVmi } from '../vmi/index.js';
 import { TerminationSignal, listenForTermination } from '../supervisor/termination.js';
 import { launcherDirectories, libvirtRuntimeDirectories, serialLogPath } from './directories.js';
 import { LibvirtDaemons } from './libvirt-daemons.js';
@@ -12,7 +11,6 @@ import { libvirtLayout } from './libvirt-paths.js';
 import { PhaseClock, StartupError } from './phases.js';
 import { applyDirectories, ensureQemuFile, writeLibvirtConfig } from './prepare.js';
 import { monitorQemu } from './qemu-monitor.js';
-import { syncStandalone } from './standalone-sync.js';
 import { waitForDomain } from './wait-for-domain.js';
 
 // virt-launcher: prepares the pod, runs libvirt's daemons, and lives as long as the VM does
@@ -100,6 +98,9 @@ export async function runLauncher(argv: readonly string[], env: NodeJS.ProcessEn
     if (cfg.env.standaloneVmi !== undefined) {
       // KubeVirt's STANDALONE_VMI: sync it at once, with emulation allowed (§1.3.2 step 13).
       const text = cfg.env.standaloneVmi;
+      // Loaded only here: a launcher driven by virt-handler never pays for this code's memory.
+      const { loadVmi } = await import('../vmi/index.js');
+      const { syncStandalone } = await import('./standalone-sync.js');
       const vmi = await clock.run('vmi', () => loadVmi(text));
       const synced = await syncStandalone({
         vmi,
