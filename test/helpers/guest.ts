@@ -19,12 +19,16 @@ export interface GuestManifest {
   builtinModules: string[];
   vmlinuz: { file: string; sha256: string };
   initrd: { file: string; sha256: string };
+  /** Raw MBR disk image: syslinux booting the same vmlinuz and initrd.img. */
+  disk: { file: string; sha256: string; format: 'raw'; sizeBytes: number; bootloader: string };
 }
 
 export interface Guest {
   dir: string;
   kernel: string;
   initrd: string;
+  /** disk.img, a raw bootable disk; attach it read-only or under a qcow2 overlay, never write it. */
+  disk: string;
   manifest: GuestManifest;
 }
 
@@ -51,6 +55,7 @@ export function buildGuest(): Promise<Guest> {
             dir,
             kernel: join(dir, manifest.vmlinuz.file),
             initrd: join(dir, manifest.initrd.file),
+            disk: join(dir, manifest.disk.file),
             manifest,
           });
         }, reject);
@@ -93,6 +98,15 @@ export type GuestEvent =
       resolv: string[];
     }
   | { kind: 'dhcp-failed'; interface: string; reason: string; detail: string; message: string }
+  | {
+      kind: 'cloud-init';
+      /** Every file reported, by name (user-data, meta-data, network-config, vendor-data). */
+      files: Record<string, string>;
+      userData: string | undefined;
+      metaData: string | undefined;
+      networkConfig: string | undefined;
+    }
+  | { kind: 'cloud-init-absent' }
   | { kind: 'ready' }
   | { kind: 'poweroff' };
 
@@ -217,6 +231,19 @@ export function parseConsoleLine(line: string): GuestEvent | undefined {
         message: str(o, 'message'),
       };
     }
+    case 'cloud-init': {
+      const o = parseObject(payload);
+      const files = o && stringsOnly(o);
+      if (!files) return undefined;
+      return {
+        kind,
+        files,
+        userData: files['user-data'],
+        metaData: files['meta-data'],
+        networkConfig: files['network-config'],
+      };
+    }
+    case 'cloud-init-absent':
     case 'ready':
     case 'poweroff':
       return payload === '' ? { kind } : undefined;

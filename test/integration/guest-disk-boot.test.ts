@@ -1,0 +1,196 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildGuest, type Guest, GuestConsole } from '../helpers/guest.js';
+
+// Boots the test guest's disk image (SeaBIOS → syslinux → kernel → the same initramfs) under TCG,
+// through a qcow2 overlay as a virtio disk, with a cloud-init NoCloud ISO (volume label cidata) as
+// a second virtio disk, and checks the guest reports the ISO's files exactly (images/guest/README.md).
+
+// Quotes, backslashes, tabs, a non-ASCII character and no final newline: the JSON escaping is exact.
+const userData = '#cloud-config\nhostname: "vmpod\\test"\nruncmd:\n\t- echo ✓ done\n';
+const metaData = 'instance-id: i-vmpod-disk-1\nlocal-hostname: vmpod-disk';
+
+function run(cmd: string, args: readonly string[], timeoutMs = 30_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { timeout: timeoutMs }, (error, stdout: string, stderr: string) => {
+      if (error) reject(new Error(`${cmd} ${args.join(' ')}: ${error.message}\n${stderr}`, { cause: error }));
+      else resolve(stdout);
+    });
+  });
+}
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+function exited(child: ChildProcess): Promise<Exit> {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  }
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+}
+
+function withDeadline<T>(promise: Promise<T>, ms: number, what: () => string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what()} (deadline ${ms} ms)`)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
+/** Stops a child we started: SIGTERM, then SIGKILL if it lingers. */
+async function stop(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const gone = exited(child);
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await withDeadline(gone, 10_000, () => `pid ${child.pid} did not exit`).finally(() => clearTimeout(timer));
+}
+
+/** Runs QMP commands in order over the monitor socket, each answered before the next is sent. */
+function qmp(socketPath: string, commands: readonly string[], timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const sock = connect(socketPath);
+    const pending = [...commands];
+    let buffer = '';
+    const timer = setTimeout(() => finish(new Error(`QMP: no answer within ${timeoutMs} ms`)), timeoutMs);
+    const finish = (error?: Error): void => {
+      clearTimeout(timer);
+      sock.destroy();
+      if (error) reject(error);
+      else resolve();
+    };
+    const next = (): void => {
+      const command = pending.shift();
+      if (command === undefined) finish();
+      else sock.write(`${JSON.stringify({ execute: command })}\n`);
+    };
+    sock.setEncoding('utf8');
+    sock.on('error', (error) => finish(error));
+    sock.on('data', (chunk: string) => {
+      buffer += chunk;
+      let nl = buffer.indexOf('\n');
+      while (nl >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        nl = buffer.indexOf('\n');
+        let msg: Record<string, unknown>;
+        try {
+          msg = JSON.parse(line) as Record<string, unknown>;
+        } catch {
+          finish(new Error(`QMP: not JSON: ${line}`));
+          return;
+        }
+        if ('QMP' in msg || 'return' in msg) next();
+        else if ('error' in msg) finish(new Error(`QMP error: ${JSON.stringify(msg['error'])}`));
+      }
+    });
+  });
+}
+
+describe('test guest disk image boots through syslinux and reports its cloud-init NoCloud ISO', () => {
+  const serial = new GuestConsole();
+  let workDir: string | undefined;
+  let guest: Guest;
+  let qemu: ChildProcess | undefined;
+  let qemuStderr = '';
+  let qmpSocket = '';
+  const context = (): string => `--- qemu stderr ---\n${qemuStderr}\n--- console ---\n${serial.transcript()}`;
+
+  beforeAll(async () => {
+    guest = await buildGuest();
+    const dir = await mkdtemp(join(tmpdir(), 'vmpod-guest-disk-'));
+    workDir = dir;
+    qmpSocket = join(dir, 'qmp.sock');
+
+    const seed = join(dir, 'seed');
+    await mkdir(seed);
+    await writeFile(join(seed, 'user-data'), userData);
+    await writeFile(join(seed, 'meta-data'), metaData);
+    const iso = join(dir, 'cidata.iso');
+    await run('xorrisofs', ['-quiet', '-output', iso, '-volid', 'cidata', '-joliet', '-rock', seed]);
+    // The cached disk.img is shared: the guest writes only to an overlay of its own.
+    const overlay = join(dir, 'overlay.qcow2');
+    await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'raw', '-b', guest.disk, overlay]);
+
+    qemu = spawn(
+      'qemu-system-x86_64',
+      [
+        '-accel',
+        'tcg',
+        '-m',
+        '256',
+        '-smp',
+        '1',
+        '-nographic',
+        '-no-reboot',
+        '-monitor',
+        'none',
+        '-serial',
+        'stdio',
+        '-qmp',
+        `unix:${qmpSocket},server=on,wait=off`,
+        '-nic',
+        'none',
+        '-drive',
+        `file=${overlay},format=qcow2,if=virtio`,
+        '-drive',
+        `file=${iso},format=raw,if=virtio,readonly=on`,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    serial.attach(qemu.stdout!);
+    qemu.stderr?.on('data', (chunk: Buffer) => {
+      qemuStderr += chunk.toString();
+    });
+    void exited(qemu).then(({ code, signal }) => serial.end(`qemu exited, code ${code}, signal ${signal}`));
+  });
+
+  afterAll(async () => {
+    const errors: unknown[] = [];
+    try {
+      await stop(qemu);
+    } catch (error) {
+      errors.push(error);
+    }
+    if (workDir) {
+      try {
+        await rm(workDir, { recursive: true, force: true });
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+    if (errors.length > 0) throw new AggregateError(errors, 'guest-disk-boot cleanup failed');
+  });
+
+  it('boots the Debian kernel from the disk through syslinux', async () => {
+    const booted = await serial.waitFor('booted', 90_000);
+    expect(booted.kernel).toBe(guest.manifest.kernelVersion);
+    // Booted from the disk, not from -kernel: syslinux hands its BOOT_IMAGE to the kernel.
+    expect(serial.lines.some((l) => l.includes('BOOT_IMAGE=/vmlinuz'))).toBe(true);
+  });
+
+  it('reports the NoCloud ISO user-data and meta-data exactly, on one line', async () => {
+    const ci = await serial.waitFor('cloud-init', 60_000);
+    expect(ci.userData, context()).toBe(userData);
+    expect(ci.metaData, context()).toBe(metaData);
+    expect(ci.networkConfig).toBeUndefined();
+    expect(ci.files).toEqual({ 'user-data': userData, 'meta-data': metaData });
+    expect(serial.events.filter((e) => e.kind === 'cloud-init-absent')).toEqual([]);
+  });
+
+  it('powers off on the ACPI power button and qemu exits by itself', async () => {
+    expect(qemu, 'qemu was started').toBeDefined();
+    const vm = qemu!;
+    const gone = exited(vm);
+    await qmp(qmpSocket, ['qmp_capabilities', 'system_powerdown'], 10_000);
+    await serial.waitFor('poweroff', 30_000);
+    const exit = await withDeadline(gone, 30_000, () => `qemu did not exit after poweroff\n${context()}`);
+    expect(exit, context()).toEqual({ code: 0, signal: null });
+  });
+});
