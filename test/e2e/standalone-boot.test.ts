@@ -1,10 +1,11 @@
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildOnce } from '../helpers/build.js';
-import { buildGuest, type DhcpLease, type Guest, parseConsoleLine } from '../helpers/guest.js';
+import { buildGuest, type DhcpLease, type Guest, type GuestEvent } from '../helpers/guest.js';
+import { type PodConsole, podConsole } from '../helpers/pod-console.js';
 import { createSandbox, type Sandbox, type SandboxProcess } from '../helpers/sandbox.js';
 
 // The whole job, standalone: `vmpod run --vmi FILE` as PID 1 of a pod sandbox boots the test
@@ -57,30 +58,8 @@ let sb: Sandbox;
 let h: SandboxProcess;
 let pid1: number;
 
-const serialLog = () => {
-  try {
-    return readFileSync(`/proc/${pid1}/root/run/kubevirt-private/${uid}/virt-serial0-log`, 'utf8');
-  } catch {
-    return '';
-  }
-};
-
-async function waitForConsole(kind: string, timeoutMs: number) {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const event = serialLog()
-      .split('\n')
-      .map(parseConsoleLine)
-      .find((e) => e?.kind === kind);
-    if (event) return event;
-    if (Date.now() > until || h.child.exitCode !== null) {
-      throw new Error(
-        `no "${kind}" on the guest console within ${timeoutMs} ms\n${serialLog()}\n${h.output()}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+let console_: PodConsole;
+const waitForConsole = (kind: GuestEvent['kind'], ms: number) => console_.waitFor(kind, ms);
 
 beforeAll(async () => {
   await buildOnce();
@@ -100,6 +79,7 @@ beforeAll(async () => {
     join(dir, 'testvmi.yaml'),
   ]);
   pid1 = await h.pid1();
+  console_ = podConsole(pid1, uid, h);
   await h.waitForLine((l) => l.includes('"msg":"standalone VMI started"'), 240_000);
 });
 

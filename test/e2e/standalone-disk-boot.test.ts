@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildOnce } from '../helpers/build.js';
-import { buildGuest, type Guest, parseConsoleLine } from '../helpers/guest.js';
+import { buildGuest, type Guest, type GuestEvent } from '../helpers/guest.js';
+import { type PodConsole, podConsole } from '../helpers/pod-console.js';
 import { createSandbox, type Sandbox, type SandboxProcess } from '../helpers/sandbox.js';
 
 // Booting from a disk, as most VMIs do: the test guest's disk image as a containerDisk at the path
@@ -55,30 +55,8 @@ let sb: Sandbox;
 let h: SandboxProcess;
 let pid1: number;
 
-const serialLog = () => {
-  try {
-    return readFileSync(`/proc/${pid1}/root/run/kubevirt-private/${uid}/virt-serial0-log`, 'utf8');
-  } catch {
-    return '';
-  }
-};
-
-async function waitForConsole(kind: string, timeoutMs: number) {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const event = serialLog()
-      .split('\n')
-      .map(parseConsoleLine)
-      .find((e) => e?.kind === kind);
-    if (event) return event;
-    if (Date.now() > until || h.child.exitCode !== null) {
-      throw new Error(
-        `no "${kind}" on the guest console within ${timeoutMs} ms\n${serialLog()}\n${h.output()}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+let console_: PodConsole;
+const waitForConsole = (kind: GuestEvent['kind'], ms: number) => console_.waitFor(kind, ms);
 
 beforeAll(async () => {
   await buildOnce();
@@ -96,6 +74,7 @@ beforeAll(async () => {
     join(dir, 'diskvmi.yaml'),
   ]);
   pid1 = await h.pid1();
+  console_ = podConsole(pid1, uid, h);
   await h.waitForLine((l) => l.includes('"msg":"standalone VMI started"'), 240_000);
 });
 
