@@ -103,5 +103,12 @@ export interface DomainJson {
 }
 
 export function emptyKubevirtMetadata(uid: string): KubevirtMetadata {
-  return { UID: uid, GracePeriod: null, Migration: null, Backup: null, AccessCredential: null, MemoryDump: null };
+  return {
+    UID: uid,
+    GracePeriod: null,
+    Migration: null,
+    Backup: null,
+    AccessCredential: null,
+    MemoryDump: null,
+  };
 }

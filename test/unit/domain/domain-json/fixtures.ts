@@ -1,0 +1,72 @@
+// Fixtures for the domain JSON tests. live-q35.xml is real: `virsh dumpxml` of a running
+// type='qemu' domain (libvirt 9, QEMU 7.2) defined from test/unit/domain/golden/vmi-masquerade.xml
+// with <features><acpi/></features>, 128 MiB and a qemu64 CPU. The stats parameters below are what
+// `virsh domstats` printed for that same domain.
+import { readFileSync } from 'node:fs';
+
+export const LIVE_XML = readFileSync(new URL('./fixtures/live-q35.xml', import.meta.url), 'utf8');
+
+/** The live XML once the guest agent connected (libvirt flips the channel's runtime state). */
+export const LIVE_XML_AGENT_CONNECTED = LIVE_XML.replace("state='disconnected'", "state='connected'");
+
+export const LIVE_STATS_PARAMS: Readonly<Record<string, number | bigint | string | boolean>> = {
+  'state.state': 1,
+  'state.reason': 1,
+  'cpu.time': 390000000n,
+  'cpu.user': 140000000n,
+  'cpu.system': 250000000n,
+  'cpu.cache.monitor.count': 0,
+  'balloon.current': 131072n,
+  'balloon.maximum': 131072n,
+  'balloon.last-update': 0n,
+  'balloon.rss': 50064n,
+  'vcpu.current': 1,
+  'vcpu.maximum': 1,
+  'vcpu.0.state': 1,
+  'vcpu.0.time': 110000000n,
+  'vcpu.0.wait': 0n,
+  'vcpu.0.delay': 2555491n,
+  'net.count': 1,
+  'net.0.name': 'tap0',
+  'net.0.rx.bytes': 90n,
+  'net.0.rx.pkts': 1n,
+  'net.0.rx.errs': 0n,
+  'net.0.rx.drop': 0n,
+  'net.0.tx.bytes': 0n,
+  'net.0.tx.pkts': 0n,
+  'net.0.tx.errs': 0n,
+  'net.0.tx.drop': 0n,
+  'block.count': 2,
+  'block.0.name': 'vda',
+  'block.0.path': '/var/run/kubevirt-ephemeral-disks/disk-data/containerdisk/disk.qcow2',
+  'block.0.backingIndex': 2,
+  'block.0.rd.reqs': 1n,
+  'block.0.rd.bytes': 512n,
+  'block.0.rd.times': 171304n,
+  'block.0.wr.reqs': 0n,
+  'block.0.wr.bytes': 0n,
+  'block.0.wr.times': 0n,
+  'block.0.fl.reqs': 0n,
+  'block.0.fl.times': 0n,
+  'block.0.allocation': 0n,
+  'block.0.capacity': 67108864n,
+  'block.0.physical': 200704n,
+  'block.1.name': 'vdb',
+  'block.1.path': '/var/run/kubevirt-ephemeral-disks/cloud-init-data/default/vmi-masquerade/noCloud.iso',
+  'block.1.backingIndex': 1,
+  'block.1.rd.reqs': 0n,
+  'block.1.rd.bytes': 0n,
+  'block.1.rd.times': 0n,
+  'block.1.wr.reqs': 0n,
+  'block.1.wr.bytes': 0n,
+  'block.1.wr.times': 0n,
+  'block.1.fl.reqs': 0n,
+  'block.1.fl.times': 0n,
+  'block.1.allocation': 0n,
+  'block.1.capacity': 1048576n,
+  'block.1.physical': 4096n,
+  'dirtyrate.calc_status': 0,
+  'dirtyrate.calc_start_time': 0n,
+  'dirtyrate.calc_period': 0,
+  'dirtyrate.calc_mode': 'page-sampling',
+};
