@@ -1,12 +1,22 @@
 import { defineConfig } from 'vitest/config';
 
+// KubeVirt's .proto files are imported as text, as esbuild's text loader does in the bundle.
+const protoAsText = {
+  name: 'proto-as-text',
+  enforce: 'pre' as const,
+  transform(code: string, id: string) {
+    return id.endsWith('.proto') ? { code: `export default ${JSON.stringify(code)};`, map: null } : undefined;
+  },
+};
+
 // Three levels of the testing ladder (ARCHITECTURE.md). Integration and e2e need root, namespaces
 // and real daemons; they run serially because they share the machine's kernel state.
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      { plugins: [protoAsText], test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       {
+        plugins: [protoAsText],
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
@@ -17,6 +27,7 @@ export default defineConfig({
         },
       },
       {
+        plugins: [protoAsText],
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],

@@ -38,6 +38,14 @@ async function main(): Promise<number> {
       const { runDhcpServe } = await import('./dhcp/dhcp-serve-command.js');
       return runDhcpServe(cmd.args);
     }
+    case 'virt-probe': {
+      const { runVirtProbe } = await import('./cli/virt-probe.js');
+      return runVirtProbe(cmd.args);
+    }
+    case 'virt-freezer': {
+      const { runVirtFreezer } = await import('./cli/virt-freezer.js');
+      return runVirtFreezer(cmd.args);
+    }
     case 'version':
       process.stdout.write(`vmpod ${typeof VMPOD_VERSION === 'string' ? VMPOD_VERSION : 'dev'}\n`);
       return 0;

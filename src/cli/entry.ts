@@ -7,6 +7,8 @@ export type Command =
   | { readonly kind: 'monitor'; readonly args: readonly string[] }
   | { readonly kind: 'launcher'; readonly args: readonly string[] }
   | { readonly kind: 'dhcp-serve'; readonly args: readonly string[] }
+  | { readonly kind: 'virt-probe'; readonly args: readonly string[] }
+  | { readonly kind: 'virt-freezer'; readonly args: readonly string[] }
   | { readonly kind: 'run'; readonly vmiPath: string; readonly args: readonly string[] }
   | { readonly kind: 'version' }
   | { readonly kind: 'help'; readonly text: string }
@@ -21,16 +23,20 @@ commands:
   monitor [launcher flags]   run as virt-launcher-monitor (PID 1 of the pod's compute container)
   launcher [launcher flags]  run as virt-launcher (normally started by the monitor)
   dhcp serve [flags]         serve one DHCPv4 lease on an interface (troubleshooting; see --help)
+  virt-probe [flags]         exec / guest-agent-ping probe through the command socket
+  virt-freezer [flags]       freeze / unfreeze the guest's filesystems through the command socket
   version                    print vmpod's version
   help                       print this text
 
-The image also provides the entry points virt-launcher-monitor and virt-launcher, which take
-KubeVirt's flags unchanged.`;
+The image also provides the entry points virt-launcher-monitor, virt-launcher, virt-probe and
+virt-freezer, which take KubeVirt's flags unchanged.`;
 
 export function parseCommand(entryPath: string, args: readonly string[]): Command {
   const entry = basename(entryPath);
   if (entry === 'virt-launcher-monitor') return { kind: 'monitor', args };
   if (entry === 'virt-launcher') return { kind: 'launcher', args };
+  if (entry === 'virt-probe') return { kind: 'virt-probe', args };
+  if (entry === 'virt-freezer') return { kind: 'virt-freezer', args };
   const [sub, ...rest] = args;
   switch (sub) {
     case 'run':
@@ -39,6 +45,9 @@ export function parseCommand(entryPath: string, args: readonly string[]): Comman
       return { kind: 'monitor', args: rest };
     case 'launcher':
       return { kind: 'launcher', args: rest };
+    case 'virt-probe':
+    case 'virt-freezer':
+      return { kind: sub, args: rest };
     case 'dhcp':
       if (rest[0] === 'serve') return { kind: 'dhcp-serve', args: rest.slice(1) };
       return { kind: 'usage-error', text: `vmpod: unknown dhcp command "${rest[0] ?? ''}"\n\n${USAGE}` };

@@ -1,3 +1,5 @@
+import { VmpodError } from '../errors.js';
+
 // The messages of kubevirt.cmd.v1 and kubevirt.cmd.info as vmpod's code sees them (KUBEVIRT.md
 // §3.3.4–3.3.7): plain objects with the .proto field names as written (keepCase), proto3 defaults
 // filled in (empty string, 0, false, [] and {}), 64-bit integers as numbers, bytes as Uint8Array.
@@ -170,3 +172,18 @@ export interface CmdHandlers {
 }
 
 export type CmdMethodName = keyof CmdHandlers;
+
+/**
+ * Thrown by a handler to answer with a gRPC status instead of an in-band Response (KUBEVIRT.md
+ * §3.6). `grpcCode` is the numeric gRPC status code (2 = UNKNOWN, as KubeVirt's Exec and GuestPing
+ * errors are); the message travels as the status details.
+ */
+export class GrpcStatusError extends VmpodError {
+  readonly grpcCode: number;
+
+  constructor(grpcCode: number, message: string, options: { cause?: unknown } = {}) {
+    super('RPC_STATUS', message, { cause: options.cause, facts: { grpcCode } });
+    this.name = 'GrpcStatusError';
+    this.grpcCode = grpcCode;
+  }
+}
