@@ -56,6 +56,8 @@ export interface PipelineOptions<D extends DomainHandle, S> {
   vmiRef?: { namespace: string; name: string; uid: string };
   /** 10 in KubeVirt. */
   queueSlots?: number;
+  /** How long close() waits for the input being processed (default 1 s). */
+  closeWaitMs?: number;
   now?: () => number;
 }
 
@@ -65,6 +67,8 @@ interface LibvirtInput {
   /** Agent lifecycle state, for agent events. */
   agentState?: number;
 }
+
+const CLOSE_WAIT_MS = 1_000;
 
 const SUBSCRIBED: readonly DomainEventKind[] = [
   'lifecycle',
@@ -350,8 +354,16 @@ export async function createEventPipeline<D extends DomainHandle, S>(
     close: async () => {
       if (closed) return;
       await teardown();
-      // The consumer ends after its current input; a notifier retrying for up to 20 s is not waited for.
-      void loop;
+      // The consumer ends after its current input: wait a little for it, but not for a notifier
+      // that may go on retrying for 20 s.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        loop,
+        new Promise<void>((r) => {
+          timer = setTimeout(r, opts.closeWaitMs ?? CLOSE_WAIT_MS);
+        }),
+      ]);
+      clearTimeout(timer);
     },
   };
 }

@@ -436,3 +436,17 @@ describe('event pipeline: the guest-agent poller', () => {
     ]);
   });
 });
+
+describe('event pipeline: close', () => {
+  it('waits a bounded time for the input in progress', async () => {
+    const p = await start({ closeWaitMs: 50 });
+    define();
+    notifier.gate = new Promise<void>(() => undefined); // a handler that never answers
+    client.lifecycle(NAME, E.DEFINED, 0);
+    await settle();
+    const t0 = Date.now();
+    await p.close();
+    pipeline = undefined;
+    expect(Date.now() - t0).toBeLessThan(500);
+  });
+});
