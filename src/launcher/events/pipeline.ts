@@ -14,6 +14,7 @@ import {
 import type { PipelineTrigger } from './event-type.js';
 import type { GuestPanic } from './guest-panic.js';
 import { InputQueue, type QueueItem } from './input-queue.js';
+import { readLastPanic } from './panic-log.js';
 import type {
   AgentFieldsOf,
   AgentPollerLike,
@@ -122,8 +123,7 @@ export async function createEventPipeline<D extends DomainHandle, S>(
     involvedObject: (name) => involvedObject(name, opts),
     readPanic: async (name) => {
       if (!opts.qemuLogPath) return undefined;
-      const read = opts.readPanic ?? (await import('./panic-log.js')).readLastPanic;
-      return read(opts.qemuLogPath(name));
+      return (opts.readPanic ?? readLastPanic)(opts.qemuLogPath(name));
     },
     panicHandled,
     now,

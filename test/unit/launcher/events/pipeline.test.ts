@@ -450,3 +450,26 @@ describe('event pipeline: close', () => {
     expect(Date.now() - t0).toBeLessThan(500);
   });
 });
+
+describe('event pipeline: the qemu log', () => {
+  it('reads the panic type from the domain log named by qemuLogPath', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'vmpod-events-'));
+    try {
+      writeFileSync(
+        join(dir, `${NAME}.log`),
+        'qemu starting\n2024-01-01 00:00:00.000+0000: panic s390: core=0\n',
+      );
+      await start({ qemuLogPath: (n) => join(dir, `${n}.log`) });
+      define({ status: 'Crashed', reason: 'Panicked' });
+      client.lifecycle(NAME, E.CRASHED, 0);
+      await notifier.count(1);
+      expect(notifier.k8s.map((e) => e.message)).toEqual(['GuestPanicked: type=s390']);
+      expect(notifier.sent[0]!.domain.Status.GuestPanicInfo?.Type).toBe('s390');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
