@@ -18,6 +18,7 @@ const { metafile } = await build({
   splitting: true,
   outdir: join(root, '.cache/cycles'),
   external: ['koffi'],
+  loader: { '.proto': 'text' },
   logLevel: 'silent',
 });
 
