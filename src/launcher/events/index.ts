@@ -1,7 +1,11 @@
 // The launcher's domain event pipeline (KUBEVIRT.md §5.1–5.3) and final notification wait (§1.3.5),
 // wired to vmpod's real domain JSON builders and guest-agent field mapping.
-import { buildDomainJson, domainStatusJson } from '../../domain/domain-json/domain-object.js';
-import { domainSpecFromXml, emptyDomainSpec } from '../../domain/domain-json/domain-spec.js';
+import {
+  buildDomainJson,
+  domainSpecFromXml,
+  domainStatusJson,
+  emptyDomainSpec,
+} from '../../domain/domain-json/index.js';
 import type { Logger } from '../../log/logger.js';
 import { type AgentSnapshot, domainStatusAgentFields } from '../agent/index.js';
 import { type EventPipeline as GenericPipeline, createEventPipeline } from './pipeline.js';

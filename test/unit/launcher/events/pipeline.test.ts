@@ -1,6 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildDomainJson, domainStatusJson } from '../../../../src/domain/domain-json/domain-object.js';
-import { domainSpecFromXml, emptyDomainSpec } from '../../../../src/domain/domain-json/domain-spec.js';
+import { DOMAIN_JSON_BUILDERS as builders } from '../../../../src/launcher/events/index.js';
 import { VmpodError } from '../../../../src/errors.js';
 import {
   type EventPipeline,
@@ -26,7 +25,6 @@ import {
 
 const NAME = 'ns1_vm1';
 const UID = 'b7f0c6de-1111-4222-8333-444455556666';
-const builders = { domainSpecFromXml, emptyDomainSpec, buildDomainJson, domainStatusJson };
 
 let client: FakeClient;
 let notifier: RecordingNotifier;
