@@ -99,6 +99,7 @@ export async function startCmdServer(opts: CmdServerOptions): Promise<CmdServer>
   await chmod(initSocketPath, 0o600);
 
   let closed = false;
+  let ready = false;
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
@@ -132,7 +133,9 @@ export async function startCmdServer(opts: CmdServerOptions): Promise<CmdServer>
     initSocketPath,
     socketPath,
     async markReady() {
+      if (ready) return;
       await rename(initSocketPath, socketPath);
+      ready = true;
       log.info({ socketPath }, 'marked ready: command socket renamed');
     },
     close,

@@ -1,5 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -61,6 +62,7 @@ describe('command server', () => {
     expect(await c.Ping()).toEqual({ success: true, message: '' });
 
     await server.markReady();
+    await server.markReady(); // idempotent
     expect(existsSync(server.initSocketPath)).toBe(false);
     expect(statSync(server.socketPath).isSocket()).toBe(true);
     // The old connection keeps working, and a new one to the new name does too.
@@ -302,6 +304,15 @@ describe('command server', () => {
     } finally {
       raw.close();
     }
+    // Bytes that are not even HTTP/2.
+    await new Promise<void>((resolve) => {
+      const sock = connect(server.initSocketPath, () => {
+        sock.end(Buffer.from('GET / HTTP/1.1\r\n\r\n\x00\xff garbage'));
+      });
+      sock.on('error', () => resolve());
+      sock.on('close', () => resolve());
+      sock.resume();
+    });
     const c = await client(server.initSocketPath);
     expect((await c.Ping()).success).toBe(true);
     expect(await c.GetDomain()).toEqual({ response: { success: true, message: '' }, domain: '' });
