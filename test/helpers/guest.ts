@@ -14,6 +14,9 @@ export interface GuestManifest {
   kernelPackage: string;
   kernelPackageVersion: string;
   busyboxVersion: string;
+  /** qemu-guest-agent's Debian version, and the shared libraries copied in with qemu-ga. */
+  agentVersion: string;
+  agentLibraries: string[];
   inputHash: string;
   modules: string[];
   builtinModules: string[];
@@ -108,7 +111,13 @@ export type GuestEvent =
     }
   | { kind: 'cloud-init-absent' }
   | { kind: 'ready' }
-  | { kind: 'poweroff' };
+  | { kind: 'poweroff' }
+  /** qemu-ga runs on /dev/virtio-ports/org.qemu.guest_agent.0. */
+  | { kind: 'agent-started' }
+  /** No guest-agent port (or qemu-ga would not start). */
+  | { kind: 'agent-absent' }
+  /** qemu-ga's guest-shutdown asked for a reboot (/sbin/shutdown -r); `reboot -f` follows. */
+  | { kind: 'reboot' };
 
 export type GuestEventKind = GuestEvent['kind'];
 
@@ -246,6 +255,9 @@ export function parseConsoleLine(line: string): GuestEvent | undefined {
     case 'cloud-init-absent':
     case 'ready':
     case 'poweroff':
+    case 'agent-started':
+    case 'agent-absent':
+    case 'reboot':
       return payload === '' ? { kind } : undefined;
     default:
       return undefined;
