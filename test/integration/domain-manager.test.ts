@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { launcherConfig } from '../../src/config/launcher-config.js';
@@ -178,6 +179,8 @@ describe('domain manager against a real libvirtd', () => {
     expect(stats.UUID).toMatch(/^[0-9a-f-]{36}$/);
     expect(stats.Cpu.TimeSet).toBe(true);
     expect(stats.Vcpu).toHaveLength(1);
+    expect(stats.CPUMapSet).toBe(true);
+    expect(stats.CPUMap).toEqual([Array(cpus().length).fill(true)]);
   });
 
   it('Pause suspends and Sync leaves it paused; Unpause resumes', async () => {

@@ -38,7 +38,7 @@ export async function collectDomainStats(args: {
     args.rememberAliases(aliases);
   }
   const params = typedParamsToRecord(record.params);
-  const cpuMap = await vcpuPinMap(args.client, record.domain, params['vcpu.maximum']);
+  const cpuMap = await vcpuPinMap(args.client, record.domain, params['vcpu.current']);
   const load = args.agent()?.load;
   const json = domainStatsJson({
     name: record.domain.name,
@@ -53,15 +53,16 @@ export async function collectDomainStats(args: {
 }
 
 /**
- * virDomainGetVcpuPinInfo: one row per vCPU over the host's CPUs (what libvirt-go sizes from the
- * node's CPU count). Missing when the vCPU count is unknown.
+ * virDomainGetVcpuPinInfo: one row per current vCPU over the host's CPUs (libvirt-go sizes the
+ * rows from the node's CPU topology; the online CPU count is the same number on a plain node).
+ * Missing when the vCPU count is unknown.
  */
 async function vcpuPinMap(
   client: LibvirtClient,
   dom: DomainRef,
-  vcpuMaximum: unknown,
+  vcpuCurrent: unknown,
 ): Promise<boolean[][] | undefined> {
-  const vcpus = typeof vcpuMaximum === 'number' ? vcpuMaximum : Number(vcpuMaximum ?? Number.NaN);
+  const vcpus = typeof vcpuCurrent === 'number' ? vcpuCurrent : Number(vcpuCurrent ?? Number.NaN);
   if (!Number.isInteger(vcpus) || vcpus <= 0) return undefined;
   return vcpuPinInfo(client, dom, vcpus, Math.max(1, cpus().length));
 }
