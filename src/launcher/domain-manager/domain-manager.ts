@@ -54,6 +54,7 @@ const DEFAULT_GRACE_PERIOD_SECONDS = 30;
 /** KubeVirt's GetDomainStats cache period (§4.5). */
 const STATS_PERIOD_MS = 3250;
 const FSFREEZE_STATUS = '{"execute":"guest-fsfreeze-status"}';
+const PAUSE_AGENT_PROBES = 'kubevirt.io/pause-guest-agent-probes';
 
 export interface DomainManagerDeps {
   readonly client: LibvirtClient;
@@ -87,6 +88,7 @@ export class DomainManager {
   private guestTime: GuestTimeSync | undefined;
   private unfreezeTimer: NodeJS.Timeout | undefined;
   private aliases: Map<string, string> | undefined;
+  private probesPaused = false;
 
   constructor(deps: DomainManagerDeps) {
     this.client = deps.client;
@@ -124,6 +126,11 @@ export class DomainManager {
   /** `<namespace>_<name>` once known: from --namespace/--name, a Sync, or an existing domain. */
   get domainName(): string | undefined {
     return this.knownName;
+  }
+
+  /** The last synced VMI's annotation `kubevirt.io/pause-guest-agent-probes=true` (§4.6 GuestPing). */
+  get guestAgentProbesPaused(): boolean {
+    return this.probesPaused;
   }
 
   /** The pod networks Sync built; their DHCP servers run until close(). */
@@ -188,6 +195,7 @@ export class DomainManager {
     }
     this.metadata.updateGracePeriod({ DeletionGracePeriodSeconds: gracePeriod });
     await this.refreshAliases(dom);
+    this.probesPaused = vmi.metadata.annotations[PAUSE_AGENT_PROBES] === 'true';
     return dom;
   }
 

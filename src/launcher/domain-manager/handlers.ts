@@ -34,7 +34,7 @@ export interface DomainCommands {
 }
 
 /** Codes answered as `success=false` with the error's message rather than thrown. */
-const IN_BAND = new Set(['VMI_NO_VALID_OBJECT', 'VMI_FOREIGN', 'DOMAIN_NOT_FOUND']);
+const IN_BAND = new Set(['VMI_NO_VALID_OBJECT', 'VMI_FOREIGN', 'DOMAIN_NOT_FOUND', 'PLUGINS_INVALID']);
 
 const OK: CmdResponse = { success: true, message: '' };
 
@@ -49,6 +49,7 @@ export function cmdHandlers(m: DomainCommands): CmdHandlers {
     SyncVirtualMachine: (req) =>
       answer(async () => {
         const vmi = fullVmi(decodeRequestVmi(req.vmi?.vmiJson));
+        checkPlugins(req.options?.pluginsJson);
         await m.sync(vmi, req.options);
       }),
     PauseVirtualMachine: vmiCall((r) => m.pause(r)),
@@ -88,6 +89,23 @@ export function cmdHandlers(m: DomainCommands): CmdHandlers {
       }
     },
   };
+}
+
+/**
+ * §4.2 step 1: the cluster's domain-hook plugins must be a JSON array. vmpod applies none yet, so
+ * it only checks them; an empty value means "no plugins".
+ */
+export function checkPlugins(pluginsJson: Uint8Array | undefined): void {
+  if (!pluginsJson || pluginsJson.length === 0) return;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder().decode(pluginsJson));
+  } catch (cause) {
+    throw new VmpodError('PLUGINS_INVALID', 'failed to unmarshal plugins JSON', { cause });
+  }
+  if (!Array.isArray(parsed)) {
+    throw new VmpodError('PLUGINS_INVALID', 'failed to unmarshal plugins JSON: not an array');
+  }
 }
 
 async function answer(fn: () => Promise<void>): Promise<CmdResponse> {

@@ -246,3 +246,19 @@ describe('domain manager lifecycle handlers', () => {
     expect((err as Error).message).toBe("LibvirtError(Code=55, Domain=10, Message='domain is not running')");
   });
 });
+
+describe('Sync request checks', () => {
+  it('answers bad plugins JSON in-band, before syncing', async () => {
+    const { h, manager } = setUp();
+    current = manager;
+    const vmi = {
+      metadata: { name: 'vm1', namespace: 'ns1' },
+      spec: { domain: { memory: { guest: '64Mi' } } },
+    };
+    const r = await h.SyncVirtualMachine({
+      vmi: { vmiJson: new TextEncoder().encode(JSON.stringify(vmi)) },
+      options: { pluginsJson: new TextEncoder().encode('{"not":"a list"}') } as never,
+    });
+    expect(r).toEqual({ success: false, message: 'failed to unmarshal plugins JSON: not an array' });
+  });
+});
