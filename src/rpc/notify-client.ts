@@ -114,6 +114,7 @@ export class NotifyClient {
     const start = Date.now();
     let lastError = 'not attempted';
     for (let attempt = 1; !this.closed; attempt++) {
+      const attemptStart = Date.now();
       try {
         const channel = await this.connect();
         const res = await channel.call<NotifyResponse>(
@@ -148,9 +149,10 @@ export class NotifyClient {
           'notification attempt failed; retrying',
         );
       }
-      const elapsed = Date.now() - start;
-      if (elapsed + interval > budget) break;
-      await new Promise((r) => setTimeout(r, interval));
+      // Attempts start on a 1 s beat (Go's wait.PollImmediate); none starts after the budget.
+      const next = Math.max(attemptStart + interval, Date.now());
+      if (next - start > budget) break;
+      await new Promise((r) => setTimeout(r, next - Date.now()));
     }
     this.log.error(
       { method, ...logFacts, reason: this.closed ? 'client closed' : lastError, budgetMs: budget },
