@@ -11,7 +11,9 @@ import { libvirtLayout } from './libvirt-paths.js';
 import { PhaseClock, StartupError } from './phases.js';
 import { applyDirectories, ensureQemuFile, writeLibvirtConfig } from './prepare.js';
 import { monitorQemu } from './qemu-monitor.js';
-import { waitForDomain } from './wait-for-domain.js';
+import { EARLY_EXIT_ENV, earlyExitRequested, waitForDomain } from './wait-for-domain.js';
+import { startCommandPlane } from './command-plane.js';
+import { domainKiller, waitForFinalNotification } from './events/index.js';
 
 // virt-launcher: prepares the pod, runs libvirt's daemons, and lives as long as the VM does
 // (KUBEVIRT.md §1.3.2). Returns the process exit code; only main.ts exits.
@@ -85,36 +87,44 @@ export async function runLauncher(argv: readonly string[], env: NodeJS.ProcessEn
     client = await clock.run('libvirt-client', () =>
       LibvirtClient.connect({ socketPath: layout.socket, uri: layout.uri }),
     );
+    const libvirt = client;
+    const standaloneText = cfg.env.standaloneVmi;
+    // Loaded only in standalone mode: a launcher driven by virt-handler never pays for it.
+    const vmi =
+      standaloneText === undefined
+        ? undefined
+        : await clock.run('vmi', async () => (await import('../vmi/index.js')).loadVmi(standaloneText));
+    // Steps 8–10: domain manager, notify client, command server (self-checked), libvirt events.
+    const plane = await clock.run('cmd-server', () =>
+      startCommandPlane({
+        cfg: vmi ? { ...cfg, allowEmulation: true } : cfg,
+        client: libvirt,
+        layout,
+        root,
+        ...(vmi ? { standalone: { clock, uid: vmi.metadata.uid } } : {}),
+      }),
+    );
+    closers.push(() => plane.close());
+    const pipeline = await clock.run('domain-events', () => plane.startEvents());
+    // Step 12: the rename is the readiness signal virt-handler waits for.
+    await clock.run('ready', () => plane.server.markReady());
     log.info(
       {
         startupMs: clock.elapsedMs(),
         processUptimeMs: Math.round(performance.now()),
         phases: clock.timings,
         socket: layout.socket,
+        cmdSocket: plane.server.socketPath,
       },
       'vmpod launcher ready: libvirt answering',
     );
     let standaloneDomain: Domain | undefined;
-    if (cfg.env.standaloneVmi !== undefined) {
+    if (vmi) {
       // KubeVirt's STANDALONE_VMI: sync it at once, with emulation allowed (§1.3.2 step 13).
-      const text = cfg.env.standaloneVmi;
-      // Loaded only here: a launcher driven by virt-handler never pays for this code's memory.
-      const { loadVmi } = await import('../vmi/index.js');
-      const { syncStandalone } = await import('./standalone-sync.js');
-      const vmi = await clock.run('vmi', () => loadVmi(text));
-      const synced = await syncStandalone({
-        vmi,
-        cfg: { ...cfg, allowEmulation: true },
-        client,
-        layout,
-        clock,
-        log: forFile(root, 'standalone-sync.ts'),
-      });
-      for (const n of synced.networks) if (n.dhcp) closers.push(() => n.dhcp?.close());
+      standaloneDomain = await plane.manager.sync(vmi);
       log.info({ startupMs: clock.elapsedMs(), phases: clock.timings }, 'standalone VMI started');
       // No virt-handler will send ACPI shutdowns: the first termination signal does it here.
-      const domainName = synced.domain.name;
-      const libvirt = client;
+      const domainName = standaloneDomain.name;
       const acpiShutdown = () => {
         log.info({ domain: domainName }, 'shutting the guest down through ACPI');
         libvirt
@@ -124,7 +134,6 @@ export async function runLauncher(argv: readonly string[], env: NodeJS.ProcessEn
       };
       if (abort.aborted) acpiShutdown();
       else abort.addEventListener('abort', acpiShutdown, { once: true });
-      standaloneDomain = synced.domain;
     }
     const domain =
       standaloneDomain ??
@@ -132,16 +141,37 @@ export async function runLauncher(argv: readonly string[], env: NodeJS.ProcessEn
         throw new StartupError('wait-domain', err);
       }));
     if (domain) {
-      const libvirt = client;
+      // §1.3.3: the first termination signal marks the domain for graceful shutdown, which
+      // reaches virt-handler as a metadata notification; it then sends ACPI shutdowns.
+      const mark = () => plane.metadata.markForGracefulShutdown();
+      if (abort.aborted) mark();
+      else abort.addEventListener('abort', mark, { once: true });
       const end = await monitorQemu({
         pidFile: `${layout.pidDir}/${domain.name}.pid`,
         qemuTimeoutMs: cfg.qemuTimeoutMs,
         gracePeriodSeconds: cfg.gracePeriodSeconds,
         firstSignalAt: termination.firstAt,
         destroy: () => libvirt.domain(domain.name).destroy(DESTROY_GRACEFUL),
+        earlyExit: () => earlyExitRequested(),
         log: forFile(root, 'qemu-monitor.ts'),
       });
+      abort.removeEventListener('abort', mark);
       log.info({ domain: domain.name, end }, 'qemu monitoring ended');
+      if (earlyExitRequested()) {
+        throw new StartupError(
+          'wait-domain',
+          new VmpodError('TARGET_POD_EXIT', `${EARLY_EXIT_ENV} is set: the target pod is being cleaned up`),
+        );
+      }
+      if (!vmi) {
+        // §1.3.5: wait for virt-handler to have been told the domain is gone.
+        const outcome = await waitForFinalNotification(
+          pipeline,
+          domainKiller(libvirt.domain(domain.name)),
+          forFile(root, 'final-notification.ts'),
+        );
+        log.info({ domain: domain.name, outcome }, 'final notification wait ended');
+      }
     }
   } catch (err) {
     if (err instanceof TerminationSignal) {

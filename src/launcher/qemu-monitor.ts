@@ -17,9 +17,11 @@ export interface QemuMonitorOptions {
   readonly destroy: () => Promise<void>;
   readonly log: Logger;
   readonly tickMs?: number;
+  /** KubeVirt's early-exit flag (SignalTargetPodCleanup): monitoring stops when it is set. */
+  readonly earlyExit?: () => boolean;
 }
 
-export type QemuMonitorEnd = 'qemu-exited' | 'qemu-zombie' | 'no-pid-file';
+export type QemuMonitorEnd = 'qemu-exited' | 'qemu-zombie' | 'no-pid-file' | 'early-exit';
 
 export async function monitorQemu(opts: QemuMonitorOptions): Promise<QemuMonitorEnd> {
   const started = Date.now();
@@ -30,6 +32,10 @@ export async function monitorQemu(opts: QemuMonitorOptions): Promise<QemuMonitor
   };
   for (let first = true; ; first = false) {
     if (!first) await sleep(opts.tickMs ?? 1000);
+    if (opts.earlyExit?.()) {
+      opts.log.info('early-exit flag set: not monitoring qemu any more');
+      return 'early-exit';
+    }
     if (pid === undefined) {
       pid = readPidFile(opts.pidFile);
       if (pid === undefined) {

@@ -4,10 +4,15 @@ import { type Domain, LifecycleEvent, type LibvirtClient } from '../libvirt/inde
 import { TerminationSignal } from '../supervisor/termination.js';
 
 // Step 14 of KubeVirt's start-up (KUBEVIRT.md §1.3.2): wait for a defined domain, re-checking on
-// every DEFINED event and every 10 s, until --qemu-timeout. A termination signal ends the wait
-// with no domain; the timeout is fatal.
+// every DEFINED event and every 2 s (KubeVirt: 10 s; the early-exit check needs 2 s anyway), until --qemu-timeout. A termination signal ends the wait
+// with no domain; the timeout is fatal, and so is the early-exit flag, looked at every 2 s.
 
 const RECHECK_MS = 10_000;
+const EARLY_EXIT_CHECK_MS = 2_000;
+
+/** Set by SignalTargetPodCleanup (§1.4.2): its mere presence asks the launcher to leave. */
+export const EARLY_EXIT_ENV = 'VIRT_LAUNCHER_TARGET_POD_EXIT_SIGNAL';
+export const earlyExitRequested = (env: NodeJS.ProcessEnv = process.env) => env[EARLY_EXIT_ENV] !== undefined;
 
 export async function waitForDomain(
   client: LibvirtClient,
@@ -23,6 +28,12 @@ export async function waitForDomain(
   const deadline = Date.now() + timeoutMs;
   try {
     for (;;) {
+      if (earlyExitRequested()) {
+        throw new VmpodError(
+          'TARGET_POD_EXIT',
+          `${EARLY_EXIT_ENV} is set: the target pod is being cleaned up`,
+        );
+      }
       let found: Domain | undefined;
       let recheckMs = RECHECK_MS;
       try {
@@ -44,7 +55,7 @@ export async function waitForDomain(
         );
       }
       const outcome = await new Promise<'check' | 'signal'>((resolve) => {
-        const t = setTimeout(() => finish('check'), Math.min(recheckMs, left));
+        const t = setTimeout(() => finish('check'), Math.min(recheckMs, left, EARLY_EXIT_CHECK_MS));
         const onAbort = () => finish('signal');
         function finish(how: 'check' | 'signal') {
           clearTimeout(t);
