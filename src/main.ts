@@ -38,6 +38,10 @@ async function main(): Promise<number> {
       const { runDhcpServe } = await import('./dhcp/dhcp-serve-command.js');
       return runDhcpServe(cmd.args);
     }
+    case 'pod-network': {
+      const { runPodNetwork } = await import('./cli/pod-network-command.js');
+      return runPodNetwork(cmd.args);
+    }
     case 'virt-probe': {
       const { runVirtProbe } = await import('./cli/virt-probe.js');
       return runVirtProbe(cmd.args);

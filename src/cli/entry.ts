@@ -7,6 +7,7 @@ export type Command =
   | { readonly kind: 'monitor'; readonly args: readonly string[] }
   | { readonly kind: 'launcher'; readonly args: readonly string[] }
   | { readonly kind: 'dhcp-serve'; readonly args: readonly string[] }
+  | { readonly kind: 'pod-network'; readonly args: readonly string[] }
   | { readonly kind: 'virt-probe'; readonly args: readonly string[] }
   | { readonly kind: 'virt-freezer'; readonly args: readonly string[] }
   | { readonly kind: 'run'; readonly vmiPath: string; readonly args: readonly string[] }
@@ -23,6 +24,7 @@ commands:
   monitor [launcher flags]   run as virt-launcher-monitor (PID 1 of the pod's compute container)
   launcher [launcher flags]  run as virt-launcher (normally started by the monitor)
   dhcp serve [flags]         serve one DHCPv4 lease on an interface (troubleshooting; see --help)
+  pod-network [flags]        build the pod network as virt-handler does (phase 1; needs NET_ADMIN)
   virt-probe [flags]         exec / guest-agent-ping probe through the command socket
   virt-freezer [flags]       freeze / unfreeze the guest's filesystems through the command socket
   version                    print vmpod's version
@@ -48,6 +50,8 @@ export function parseCommand(entryPath: string, args: readonly string[]): Comman
     case 'virt-probe':
     case 'virt-freezer':
       return { kind: sub, args: rest };
+    case 'pod-network':
+      return { kind: 'pod-network', args: rest };
     case 'dhcp':
       if (rest[0] === 'serve') return { kind: 'dhcp-serve', args: rest.slice(1) };
       return { kind: 'usage-error', text: `vmpod: unknown dhcp command "${rest[0] ?? ''}"\n\n${USAGE}` };

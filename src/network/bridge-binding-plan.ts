@@ -76,6 +76,8 @@ export interface PlanOptions {
   readonly isPodNetwork?: boolean;
   /** qemu's uid/gid for the tap and the cache file: 107 for non-root VMIs, 0 for root ones. */
   readonly ownerId?: number;
+  /** The tap's and the cache's group, where qemu's group differs from its uid (default ownerId). */
+  readonly ownerGid?: number;
   /** Queue capacity for a virtio NIC (0 or 1: single queue). */
   readonly queues?: number;
   readonly privateDir?: string;
@@ -161,6 +163,7 @@ export function planBridgeBinding(
     });
   }
   const owner = opts.ownerId ?? QEMU_UID;
+  const group = opts.ownerGid ?? owner;
   const vifCache = planVifCache(iface, discovered, link.mac, opts);
   const hasIPv4 = !vifCache.ipamDisabled;
   const placeholderAddresses = discovered.addresses.filter(isGlobal).map(cidr);
@@ -172,7 +175,7 @@ export function planBridgeBinding(
       content: encodeVifCache(vifCache),
       mode: 0o604,
       uid: owner,
-      gid: owner,
+      gid: group,
     },
     { op: 'bridge', name: bridge, addresses: hasIPv4 ? [`${bridgeFakeAddress(index)}/32`] : [] },
     { op: 'enslave-pod-nic', index: link.index, name: nic, bridge },
@@ -180,7 +183,7 @@ export function planBridgeBinding(
       op: 'tap',
       name: tapName(podIfaceName, opts.isPodNetwork ?? podIfaceName === 'eth0'),
       uid: owner,
-      gid: owner,
+      gid: group,
       queues: iface.model === undefined || iface.model === 'virtio' ? (opts.queues ?? 0) : 0,
       mtu: link.mtu,
       bridge,

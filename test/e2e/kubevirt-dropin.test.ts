@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { chown } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -94,6 +95,15 @@ async function waitForFile(path: string, pod: SandboxProcess, timeoutMs: number)
   }
 }
 
+/** The qemu group as the sandbox (which shares the host's /etc/group) knows it: 107 in KubeVirt's image. */
+function qemuGroupId(): number {
+  const line = readFileSync('/etc/group', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('qemu:'));
+  const gid = Number(line?.split(':')[2]);
+  return Number.isInteger(gid) ? gid : 107;
+}
+
 const events = (n: NotifyTestServer) =>
   n.domainEvents.map((e) => ({ type: e.eventType, d: e.domain as DomainJson }));
 const lastStatus = (n: NotifyTestServer) => events(n).at(-1)?.d.Status;
@@ -116,73 +126,76 @@ function dropInFlow(mode: Mode) {
   let notify: NotifyTestServer;
   let console_: PodConsole;
 
-  beforeAll(async () => {
-    await buildOnce();
-    guest = await buildGuest();
-    sb = await createSandbox({
-      ip: mode.nonRoot ? '10.244.0.32/24' : '10.244.0.31/24',
-      gateway: '10.244.0.1',
-      hostname: name,
-    });
-    const setup = [
-      // What virt-handler and the container-disk sidecar leave in the pod before the launcher runs.
-      'cp "$0" /run/kubevirt/container-disks/disk_0.img',
-    ];
-    let cmd: string[];
-    if (mode.nonRoot) {
-      // virt-handler builds the pod network (phase 1) as root; the launcher runs as qemu (107)
-      // with only NET_BIND_SERVICE, as KubeVirt's non-root pods do (§1.4.3, §10.3).
-      setup.push(
-        '"$1" pod-network --interface default',
-        'chown -R 107:107 /run/kubevirt /run/kubevirt-private /run/kubevirt-ephemeral-disks /run/libvirt /var/lib/libvirt /var/log/libvirt /var/cache/libvirt',
-        'shift',
-        'exec setpriv --reuid 107 --regid 107 --clear-groups --inh-caps +net_bind_service --ambient-caps +net_bind_service "$@"',
-      );
-      cmd = [
-        'sh',
-        '-c',
-        setup.join(' && '),
-        guest.disk,
-        vmpodBin,
-        monitorBin,
-        ...controllerArgs(name, namespace, uid, ['--run-as-nonroot']),
-      ];
-    } else {
-      setup.push('shift', 'exec "$@"');
-      cmd = [
-        'sh',
-        '-c',
-        setup.join(' && '),
-        guest.disk,
-        vmpodBin,
-        monitorBin,
-        ...controllerArgs(name, namespace, uid, []),
-      ];
-    }
-    const env: Record<string, string> = { POD_NAME: `virt-launcher-${name}-abcde` };
-    if (mode.nonRoot) {
-      Object.assign(env, {
-        XDG_RUNTIME_DIR: '/var/run',
-        XDG_CONFIG_HOME: '/var/run/kubevirt-private',
-        XDG_CACHE_HOME: '/var/run/kubevirt-private',
-      });
-    }
-    pod = sb.start(cmd, { env });
-    pid1 = await pod.pid1();
-    console_ = podConsole(pid1, uid, pod);
-    const share = `/proc/${pid1}/root/run/kubevirt`;
-    await waitForFile(`${share}/sockets/launcher-sock`, pod, 60_000);
-    notify = await startNotifyServer(`${share}/domain-notify-pipe.sock`);
-    handler = await connectCmd(`${share}/sockets/launcher-sock`);
-  });
-
-  afterAll(async () => {
-    handler?.close();
-    await notify?.close();
-    await sb?.destroy();
-  });
-
   describe(mode.title, () => {
+    beforeAll(async () => {
+      await buildOnce();
+      guest = await buildGuest();
+      sb = await createSandbox({
+        ip: mode.nonRoot ? '10.244.0.32/24' : '10.244.0.31/24',
+        gateway: '10.244.0.1',
+        hostname: name,
+      });
+      const setup = [
+        // What virt-handler and the container-disk sidecar leave in the pod before the launcher runs.
+        'cp "$0" /run/kubevirt/container-disks/disk_0.img',
+      ];
+      let cmd: string[];
+      if (mode.nonRoot) {
+        // virt-handler builds the pod network (phase 1) as root; the launcher runs as qemu (107)
+        // with only NET_BIND_SERVICE, as KubeVirt's non-root pods do (§1.4.3, §10.3).
+        const gid = qemuGroupId();
+        setup.push(
+          `"$1" pod-network --interface default --owner 107 --group ${gid}`,
+          `chown -R 107:${gid} /run/kubevirt /run/kubevirt-private /run/kubevirt-ephemeral-disks /run/libvirt /var/lib/libvirt /var/log/libvirt /var/cache/libvirt`,
+          'shift',
+          `exec setpriv --reuid 107 --regid ${gid} --clear-groups --inh-caps +net_bind_service --ambient-caps +net_bind_service "$@"`,
+        );
+        cmd = [
+          'sh',
+          '-c',
+          setup.join(' && '),
+          guest.disk,
+          vmpodBin,
+          monitorBin,
+          ...controllerArgs(name, namespace, uid, ['--run-as-nonroot']),
+        ];
+      } else {
+        setup.push('shift', 'exec "$@"');
+        cmd = [
+          'sh',
+          '-c',
+          setup.join(' && '),
+          guest.disk,
+          vmpodBin,
+          monitorBin,
+          ...controllerArgs(name, namespace, uid, []),
+        ];
+      }
+      const env: Record<string, string> = { POD_NAME: `virt-launcher-${name}-abcde` };
+      if (mode.nonRoot) {
+        Object.assign(env, {
+          XDG_RUNTIME_DIR: '/var/run',
+          XDG_CONFIG_HOME: '/var/run/kubevirt-private',
+          XDG_CACHE_HOME: '/var/run/kubevirt-private',
+        });
+      }
+      pod = sb.start(cmd, { env });
+      pid1 = await pod.pid1();
+      console_ = podConsole(pid1, uid, pod);
+      const share = `/proc/${pid1}/root/run/kubevirt`;
+      await waitForFile(`${share}/sockets/launcher-sock`, pod, 60_000);
+      notify = await startNotifyServer(`${share}/domain-notify-pipe.sock`);
+      // virt-handler hands a non-root launcher its notify socket (§10.3).
+      if (mode.nonRoot) await chown(`${share}/domain-notify-pipe.sock`, 107, qemuGroupId());
+      handler = await connectCmd(`${share}/sockets/launcher-sock`);
+    });
+
+    afterAll(async () => {
+      handler?.close();
+      await notify?.close();
+      await sb?.destroy();
+    });
+
     it('is ready only through launcher-sock, answers Info with [1] and Ping', async () => {
       const share = `/proc/${pid1}/root/run/kubevirt/sockets`;
       expect(existsSync(`${share}/launcher-init-sock`)).toBe(false);
@@ -200,7 +213,7 @@ function dropInFlow(mode: Mode) {
 
     it('syncs KubeVirt’s vmi-ephemeral example: ADDED, then MODIFIED Running with well-formed domain JSON', async () => {
       const res = await handler.SyncVirtualMachine(vmiRequest(exampleVmi(namespace, uid)));
-      expect(res).toMatchObject({ success: true });
+      expect(res, String(res.message)).toMatchObject({ success: true });
       await notify.waitFor((n) => events(n).some((e) => e.type === 'ADDED'), 30_000);
       await notify.waitFor(
         (n) => events(n).some((e) => e.type === 'MODIFIED' && e.d.Status.Status === 'Running'),
@@ -359,4 +372,9 @@ function dropInFlow(mode: Mode) {
 dropInFlow({
   title: 'root mode: virt-launcher-monitor with virt-controller’s arguments, driven by a test virt-handler',
   nonRoot: false,
+});
+
+dropInFlow({
+  title: 'non-root mode: the same, with the launcher as qemu (107) and only NET_BIND_SERVICE',
+  nonRoot: true,
 });
