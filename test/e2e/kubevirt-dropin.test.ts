@@ -11,6 +11,7 @@ import {
   type CmdTestClient,
   type NotifyTestServer,
   connectCmd,
+  sendRawCmd,
   startNotifyServer,
   vmiRequest,
 } from '../helpers/virt-handler.js';
@@ -125,6 +126,7 @@ function dropInFlow(mode: Mode) {
   let handler: CmdTestClient;
   let notify: NotifyTestServer;
   let console_: PodConsole;
+  const socketPath = () => `/proc/${pid1}/root/run/kubevirt/sockets/launcher-sock`;
 
   describe(mode.title, () => {
     beforeAll(async () => {
@@ -297,6 +299,36 @@ function dropInFlow(mode: Mode) {
       }
       expect(info.os?.id).toBe('vmpod-guest');
       expect(info.hostname).toBe(name);
+      // The compatibility entry points, run inside the pod as kubelet's exec probes and the freeze
+      // hooks run them.
+      const probe = resolve(root, 'dist/bin/virt-probe');
+      const agentPing = await sb.exec([
+        probe,
+        '--domainName',
+        domainName,
+        '--timeoutSeconds',
+        '5',
+        '--guestAgentPing',
+      ]);
+      expect(agentPing.code, agentPing.stderr).toBe(0);
+      const execProbe = await sb.exec([
+        probe,
+        '--domainName',
+        domainName,
+        '--timeoutSeconds',
+        '5',
+        '--command',
+        '/bin/sh',
+        '--',
+        '-c',
+        'exit 0',
+      ]);
+      expect(execProbe.code, execProbe.stderr).toBe(0);
+      const freezer = resolve(root, 'dist/bin/virt-freezer');
+      for (const op of ['--freeze', '--unfreeze']) {
+        const r = await sb.exec([freezer, op, '--name', name, '--namespace', namespace]);
+        expect(r.code, `${op}: ${r.stderr}`).toBe(0);
+      }
     });
 
     it('pauses and unpauses, and the handler hears of both', async () => {
@@ -328,6 +360,14 @@ function dropInFlow(mode: Mode) {
       const unsupported = await handler.MigrateVirtualMachine(vmiRequest(exampleVmi(namespace, uid)));
       expect(unsupported).toMatchObject({ success: false });
       expect(String(unsupported.message)).toContain('MigrateVirtualMachine');
+      // Bytes that are no protobuf at all: field 1 claims 100 bytes and 2 follow.
+      const raw = await sendRawCmd(
+        socketPath(),
+        'SyncVirtualMachine',
+        Uint8Array.from([0x0a, 0x64, 0x01, 0x02]),
+      );
+      expect(raw[0]).toBe(0x12); // Response{message: …}, success absent (false)
+      expect(raw.subarray(2).toString()).toContain('kubevirt.cmd.v1.VMIRequest');
       const pings = await Promise.all(Array.from({ length: 50 }, () => handler.GetDomain()));
       expect(pings.every((p) => (p.response as { success: boolean }).success)).toBe(true);
     });

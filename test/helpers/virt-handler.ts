@@ -293,3 +293,34 @@ export async function startNotifyServer(socketPath: string): Promise<NotifyTestS
   );
   return state;
 }
+
+/** Sends raw bytes as the request of a Cmd method (no encoding) and returns the raw response bytes. */
+export async function sendRawCmd(socketPath: string, method: string, bytes: Uint8Array): Promise<Buffer> {
+  const identity = (b: Buffer) => b;
+  const Raw = grpc.makeGenericClientConstructor(
+    {
+      raw: {
+        path: `/kubevirt.cmd.v1.Cmd/${method}`,
+        requestStream: false,
+        responseStream: false,
+        requestSerialize: identity,
+        requestDeserialize: identity,
+        responseSerialize: identity,
+        responseDeserialize: identity,
+      },
+    },
+    'RawCmd',
+  );
+  const client = new Raw(`unix:${socketPath}`, grpc.credentials.createInsecure());
+  try {
+    return await new Promise<Buffer>((resolve, reject) =>
+      (client.raw as (b: Buffer, o: grpc.CallOptions, cb: (e: unknown, r: Buffer) => void) => void)(
+        Buffer.from(bytes),
+        { deadline: Date.now() + 5_000 },
+        (e, r) => (e ? reject(e) : resolve(r)),
+      ),
+    );
+  } finally {
+    client.close();
+  }
+}
