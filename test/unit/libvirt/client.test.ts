@@ -277,6 +277,35 @@ describe('LibvirtClient against a mock libvirtd', () => {
     expect(seen).toEqual([]);
   });
 
+  it('shares one server registration among subscribers of the same event', async () => {
+    // libvirt refuses a second registration of one event from one client ("already tracked").
+    const c = await connect();
+    const first: DomainEvent[] = [];
+    const second: DomainEvent[] = [];
+    const [a, b] = await Promise.all([
+      c.subscribe('lifecycle', (e) => first.push(e)),
+      c.subscribe('lifecycle', (e) => second.push(e)),
+    ]);
+    expect(mock.callsTo(connectDomainEventCallbackRegisterAny)).toHaveLength(1);
+    const id = [...mock.callbacks.keys()][0] as number;
+    const lifecycle = (detail: number) =>
+      mock.sendEvent(318, (w) => {
+        w.int32(id);
+        nonnullDomain.write(w, vm('a'));
+        w.int32(2);
+        w.int32(detail);
+      });
+    lifecycle(0);
+    await until(() => first.length === 1 && second.length === 1);
+    await a.close();
+    expect(mock.callbacks.size).toBe(1); // the other subscriber still needs it
+    lifecycle(1);
+    await until(() => second.length === 2);
+    expect(first).toHaveLength(1);
+    await b.close();
+    expect(mock.callbacks.size).toBe(0);
+  });
+
   it('reconnects after a drop, registers its callbacks again and emits reconnected', async () => {
     const c = await connect({ reconnect: { auto: true, initialDelayMs: 10, deadlineMs: 2000 } });
     const seen: DomainEvent[] = [];
