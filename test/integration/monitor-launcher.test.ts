@@ -1,10 +1,11 @@
 import { readdirSync, readlinkSync } from 'node:fs';
-import { mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
+import { chown, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildOnce } from '../helpers/build.js';
-import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
+import { createSandbox, type Sandbox, type SandboxProcess } from '../helpers/sandbox.js';
+import { type NotifyTestServer, startNotifyServer } from '../helpers/virt-handler.js';
 
 // vmpod's monitor as PID 1 of a pod sandbox, with its real launcher and real libvirt daemons.
 
@@ -108,7 +109,7 @@ describe('vmpod as PID 1 of a pod', () => {
 
     // Every start-up phase logs its duration.
     const phases = logLines(h.stderr)
-      .filter((o) => typeof o.durationMs === 'number')
+      .filter((o) => typeof o.durationMs === 'number' && typeof o.phase === 'string')
       .map((o) => o.phase);
     expect(phases, h.output()).toEqual([
       'directories',
@@ -116,6 +117,9 @@ describe('vmpod as PID 1 of a pod', () => {
       'libvirt-start',
       'libvirt-connect',
       'libvirt-client',
+      'cmd-server',
+      'domain-events',
+      'ready',
     ]);
   });
 
@@ -232,6 +236,27 @@ const domainXml = `<domain type='qemu'>
   <devices></devices>
 </domain>`;
 
+/**
+ * virt-handler's side of a pod: its notify socket (the launcher reports every domain change there,
+ * retrying 20 s per notification when nobody listens) and, once the domain is off, Delete, whose
+ * UNDEFINED event is the "domain gone" notification the launcher waits for before it exits.
+ */
+async function handlerFor(
+  h: SandboxProcess,
+  owner?: { uid: number; gid: number },
+): Promise<NotifyTestServer> {
+  const socket = `/proc/${await h.pid1()}/root/run/kubevirt/domain-notify-pipe.sock`;
+  const server = await startNotifyServer(socket);
+  if (owner) await chown(socket, owner.uid, owner.gid);
+  handlers.push(server);
+  return server;
+}
+
+const handlers: NotifyTestServer[] = [];
+afterEach(async () => {
+  for (const s of handlers.splice(0)) await s.close();
+});
+
 async function defineAndStart(sb: Sandbox): Promise<void> {
   // stdin is a socket here, which /dev/stdin cannot reopen: go through a file in the pod's /run.
   const def = await sb.exec(
@@ -248,6 +273,7 @@ describe('the launcher and a domain', () => {
     const sb = await sandbox();
     const h = sb.start([monitorBin, ...kubevirtArgs]);
     await h.waitForLine((l) => l.includes(READY), 20_000);
+    const notify = await handlerFor(h);
     await defineAndStart(sb);
     await h.waitForLine((l) => l.includes('"msg":"monitoring qemu"'), 20_000);
 
@@ -256,7 +282,11 @@ describe('the launcher and a domain', () => {
     expect(qemu[0]?.ppid).toBe(1);
 
     expect((await sb.exec(['virsh', '-c', 'qemu:///system', 'destroy', 'default_testvmi'])).code).toBe(0);
+    expect((await sb.exec(['virsh', '-c', 'qemu:///system', 'undefine', 'default_testvmi'])).code).toBe(0);
     const exit = await h.wait(20_000);
+    expect(notify.domainEvents.at(-1)?.domain).toMatchObject({
+      ObjectMeta: { name: 'testvmi', namespace: 'default', deletionTimestamp: expect.any(String) },
+    });
     expect(exit.code).toBe(0);
     const lines = logLines(h.stderr);
     expect(lines.find((o) => o.msg === 'domain defined')).toMatchObject({ domain: 'default_testvmi' });
@@ -269,11 +299,30 @@ describe('the launcher and a domain', () => {
     const args = kubevirtArgs.map((a, i) => (kubevirtArgs[i - 1] === '--grace-period-seconds' ? '1' : a));
     const h = sb.start([monitorBin, ...args]);
     await h.waitForLine((l) => l.includes(READY), 20_000);
+    const notify = await handlerFor(h);
     await defineAndStart(sb);
     await h.waitForLine((l) => l.includes('"msg":"monitoring qemu"'), 20_000);
 
     const t0 = Date.now();
     process.kill(await h.pid1(), 'SIGTERM');
+    // §1.3.3: the handler learns of the pod's deletion through the metadata.
+    await notify.waitFor(
+      (n) =>
+        n.domainEvents.some(
+          (e) =>
+            (
+              e.domain as {
+                Spec: {
+                  Metadata: { KubeVirt: { GracePeriod: { MarkedForGracefulShutdown?: boolean } | null } };
+                };
+              }
+            ).Spec.Metadata.KubeVirt.GracePeriod?.MarkedForGracefulShutdown === true,
+        ),
+      10_000,
+    );
+    await h.waitForLine((l) => l.includes('grace period over: destroying the domain'), 20_000);
+    await h.waitForLine((l) => l.includes('"msg":"qemu monitoring ended"'), 20_000);
+    expect((await sb.exec(['virsh', '-c', 'qemu:///system', 'undefine', 'default_testvmi'])).code).toBe(0);
     const exit = await h.wait(20_000);
     const elapsed = Date.now() - t0;
     expect(exit.code).toBe(0);
@@ -308,6 +357,7 @@ describe('non-root mode (--run-as-nonroot, uid 107)', () => {
       { env },
     );
     await h.waitForLine((l) => l.includes(READY), 20_000);
+    await handlerFor(h, { uid: 107, gid });
     const users = await sb.exec(['ps', '-eo', 'uid=,comm=']);
     const byComm = Object.fromEntries(
       users.stdout
@@ -346,6 +396,9 @@ describe('non-root mode (--run-as-nonroot, uid 107)', () => {
     expect(watched?.pidFile).toBe('/run/libvirt/qemu/run/default_testvmi.pid');
     expect(
       (await sb.exec([...asQemu, 'virsh', '-c', 'qemu:///session', 'destroy', 'default_testvmi'])).code,
+    ).toBe(0);
+    expect(
+      (await sb.exec([...asQemu, 'virsh', '-c', 'qemu:///session', 'undefine', 'default_testvmi'])).code,
     ).toBe(0);
     expect((await h.wait(20_000)).code).toBe(0);
   });
