@@ -331,6 +331,35 @@ function dropInFlow(mode: Mode) {
       }
     });
 
+    it('soft-reboots through the guest agent, and resets', async () => {
+      const count = (kind: string) =>
+        console_
+          .text()
+          .split('\n')
+          .filter((l) => l.includes(`VMPOD-GUEST ${kind}`)).length;
+      const waitCount = async (kind: string, n: number, ms: number) => {
+        const until = Date.now() + ms;
+        while (count(kind) < n) {
+          if (Date.now() > until) throw new Error(`fewer than ${n} "${kind}" lines:\n${console_.text()}`);
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      };
+      const readyBefore = count('ready');
+      // virt-handler's VMI says the agent is connected: the reboot goes through it (§4.3).
+      const withAgent = {
+        ...exampleVmi(namespace, uid),
+        status: { phase: 'Running', conditions: [{ type: 'AgentConnected', status: 'True' }] },
+      };
+      expect(await handler.SoftRebootVirtualMachine(vmiRequest(withAgent))).toMatchObject({ success: true });
+      await waitCount('reboot', 1, 30_000);
+      await waitCount('ready', readyBefore + 1, 120_000);
+      expect(await handler.ResetVirtualMachine(vmiRequest(exampleVmi(namespace, uid)))).toMatchObject({
+        success: true,
+      });
+      await waitCount('booted', 3, 120_000);
+      await waitCount('ready', readyBefore + 2, 120_000);
+    });
+
     it('pauses and unpauses, and the handler hears of both', async () => {
       expect(await handler.PauseVirtualMachine(vmiRequest(exampleVmi(namespace, uid)))).toMatchObject({
         success: true,
