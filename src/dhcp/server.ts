@@ -1,5 +1,5 @@
 import { describeError, errorCode } from '../errors.js';
-import type { Logger } from '../log/logger.js';
+import { type Logger, forFile } from '../log/logger.js';
 import { formatMac } from './ipv4.js';
 import type { Lease } from './lease.js';
 import { decodeMessage, encodeMessage, optionData } from './message.js';
@@ -30,7 +30,7 @@ const TYPE_NAMES = ['', 'DISCOVER', 'OFFER', 'REQUEST', 'DECLINE', 'ACK', 'NAK',
 const MALFORMED_LOG_INTERVAL_MS = 1000;
 
 export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServer> {
-  const { log } = opts;
+  const log = forFile(opts.log, 'dhcp-server.ts');
   const prepared = prepareLease(opts.lease);
   for (const warning of prepared.options.warnings) log.warn({ reason: warning }, 'DHCP option dropped');
   const stats = { received: 0, replied: 0, ignored: 0, malformed: 0 };

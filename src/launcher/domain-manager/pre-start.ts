@@ -2,7 +2,7 @@ import type { LauncherConfig } from '../../config/launcher-config.js';
 import { DEFAULT_DISK_DIRS, type DiskSource, createQemuImg, prepareDisks } from '../../disks/index.js';
 import { type ConvertContext, convertVmiToXml, defaultContext } from '../../domain/index.js';
 import { VmpodError } from '../../errors.js';
-import type { Logger } from '../../log/logger.js';
+import { type Logger, forFile } from '../../log/logger.js';
 import type { GuestInterfaceSpec } from '../../network/index.js';
 import type { VirtualMachineOptions } from '../../rpc/cmd-types.js';
 import type { Vmi } from '../../vmi/index.js';
@@ -160,7 +160,7 @@ async function setUpNetworks(vmi: Vmi, log: Logger) {
       podIfaceName: 'eth0',
       statusMac: status?.mac,
       subdomain: vmi.spec.subdomain,
-      log,
+      log: forFile(log, 'pod-network.ts'),
     });
     out.push({ name: iface.name, net });
   }
