@@ -28,11 +28,23 @@ spec:
   networks: [{name: default, pod: {}}]
 `;
 
-/** Pings from `netns` until an answer; resolves with the wall time (ms epoch) of the answer. */
+/**
+ * Pings from `netns` until an answer; resolves with the wall time (ms epoch) of the answer. The
+ * neighbour cache is flushed before every attempt, so each one asks ARP afresh: otherwise an
+ * address that did not answer yet is re-probed only once a second, which blurs the figure.
+ */
 async function firstPing(netns, ip, deadlineMs) {
   const until = Date.now() + deadlineMs;
   for (;;) {
-    const ok = await exec('ip', ['netns', 'exec', netns, 'ping', '-c', '1', '-W', '0.2', ip]).then(
+    const ok = await exec('ip', [
+      'netns',
+      'exec',
+      netns,
+      'sh',
+      '-c',
+      'ip neigh flush all && exec ping -c 1 -W 0.2 "$0"',
+      ip,
+    ]).then(
       () => true,
       () => false,
     );

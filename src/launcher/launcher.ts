@@ -88,6 +88,14 @@ export async function runLauncher(argv: readonly string[], env: NodeJS.ProcessEn
       LibvirtClient.connect({ socketPath: layout.socket, uri: layout.uri }),
     );
     const libvirt = client;
+    // libvirt learns what the emulator can do (it runs qemu twice to ask) on the first call that
+    // needs it, which would be define. Asked now, in the background, that happens while the
+    // command server, the network and the disks are being set up.
+    const capsT0 = performance.now();
+    void libvirt.getDomainCapabilities({ virttype: 'qemu' }).then(
+      () => log.debug({ durationMs: Math.round(performance.now() - capsT0) }, 'emulator capabilities cached'),
+      (err: unknown) => log.debug({ reason: describeError(err) }, 'emulator capabilities not prefetched'),
+    );
     const standaloneText = cfg.env.standaloneVmi;
     // Loaded only in standalone mode: a launcher driven by virt-handler never pays for it.
     const vmi =
