@@ -54,9 +54,19 @@ export interface FileDriver {
   write(path: string, content: string, opts?: { mode?: number; uid?: number; gid?: number }): Promise<void>;
 }
 
+/** nftables through the `nft` CLI (masquerade binding). */
+export interface NftDriver {
+  /** Runs a script as `nft -f -` (text on stdin): one atomic transaction. */
+  apply(script: string): Promise<void>;
+  /** `nft list table <family> <name>`, or undefined when there is no such table. */
+  listTable(family: 'ip' | 'ip6', name: string): Promise<string | undefined>;
+}
+
 export interface NetworkDrivers {
   readonly links: LinkDriver;
   readonly taps: TapDriver;
   readonly sysctls: SysctlDriver;
   readonly files: FileDriver;
+  /** Needed by the masquerade binding only. */
+  readonly nft?: NftDriver;
 }

@@ -31,6 +31,8 @@ export class FakeKernel {
     string,
     { content: string; mode: number | undefined; uid?: number; gid?: number }
   >();
+  /** nftables: `<family> <table>` → the last script that added it (ours flush what they fill). */
+  readonly nftTables = new Map<string, string>();
   /** Every mutating call, in order: what a test asserts "changes nothing" with. */
   readonly calls: string[] = [];
   private nextIndex = 1;
@@ -174,6 +176,16 @@ export class FakeKernel {
           record(`sysctl ${key}=${value}`);
           k.sysctls.set(key, value);
         },
+      },
+      nft: {
+        async apply(script) {
+          record(`nft -f ${script.split('\n', 1)[0]}`);
+          // Enough of nft for the masquerade binding: the tables its script adds.
+          for (const m of script.matchAll(/^add table (ip6?) (\S+)$/gm)) {
+            k.nftTables.set(`${m[1]} ${m[2]}`, script);
+          }
+        },
+        listTable: async (family, name) => k.nftTables.get(`${family} ${name}`),
       },
       files: {
         read: async (path) => k.files.get(path)?.content,

@@ -32,6 +32,37 @@ export type { DnsSettings, ResolvConf } from './resolv-conf.js';
 export type { DiscoveredPodInterface, VmiInterface, VmiInterfaceStatus } from './types.js';
 export { decodeVifCache, encodeVifCache } from './vif-cache.js';
 export type { VifCache } from './vif-cache.js';
+export type { NftDriver } from './drivers.js';
+export { createNftDriver } from './nft-driver.js';
+export {
+  ISTIO_NON_PROXIED_PORTS,
+  ISTIO_RESERVED_PORTS,
+  LEGACY_MIGRATION_PORTS,
+  masqueradeRuleset,
+  nftFamily,
+} from './nft-ruleset.js';
+export type { MasqueradePort, MasqueradeRulesetInput, NftFamilyName } from './nft-ruleset.js';
+export { MASQUERADE_BRIDGE_MAC, planMasqueradeBinding } from './masquerade-plan.js';
+export type {
+  MasqueradeBindingPlan,
+  MasqueradeInterface,
+  MasqueradeNetwork,
+  MasqueradePlanOptions,
+  MasqueradeStep,
+} from './masquerade-plan.js';
+export {
+  applyMasqueradePlan,
+  masqueradeProgressFilePath,
+  readMasqueradeProgress,
+  setUpMasqueradeBinding,
+} from './masquerade.js';
+export type { MasqueradeProgress, MasqueradeSetUp, MasqueradeSetUpOptions } from './masquerade.js';
+export {
+  DEFAULT_VM_IPV6_NETWORK_CIDR,
+  DEFAULT_VM_NETWORK_CIDR,
+  vmNetworkAddresses,
+} from './vm-network-cidr.js';
+export type { VmNetworkAddresses } from './vm-network-cidr.js';
 
 /** Where the progress of phase 1 for one pod interface is recorded. */
 export function progressFilePath(podIfaceName: string, privateDir: string = KUBEVIRT_PRIVATE_DIR): string {

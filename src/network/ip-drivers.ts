@@ -11,6 +11,7 @@ import type {
   TapDriver,
 } from './drivers.js';
 import { type CommandRunner, createCommandRunner } from './ip-command.js';
+import { createNftDriver } from './nft-driver.js';
 import type { IpFamily, LinkAddress, LinkRoute } from './types.js';
 
 // Drivers over iproute2 (`ip -json`, `bridge`), procps `sysctl` and the file system. iproute2
@@ -198,5 +199,6 @@ export function createIpDrivers(netns?: string): NetworkDrivers {
     taps: createIpTapDriver(runner),
     sysctls: createSysctlDriver(runner),
     files: createFileDriver(),
+    nft: createNftDriver(netns),
   };
 }
