@@ -7,10 +7,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { VmpodError } from '../../src/errors.js';
+import type { NetworkDrivers } from '../../src/network/drivers.js';
 import {
   createIpDrivers,
-  masqueradeProgressFilePath,
   type MasqueradePort,
+  type MasqueradeRulesetInput,
+  masqueradeProgressFilePath,
+  masqueradeRuleset,
   setUpMasqueradeBinding,
 } from '../../src/network/index.js';
 import { createSandbox, destroyAllSandboxes, runCommand, type Sandbox } from '../helpers/sandbox.js';
@@ -102,14 +106,37 @@ async function sandbox(dualStack = false): Promise<Sandbox> {
   return sb;
 }
 
-const setUp = (sb: Sandbox, ports?: MasqueradePort[]) =>
+const setUp = (sb: Sandbox, ports?: MasqueradePort[], drivers?: NetworkDrivers) =>
   setUpMasqueradeBinding({
     iface: { name: 'default', masquerade: {}, ports },
     index: 0,
     podIfaceName: 'eth0',
-    drivers: createIpDrivers(sb.podNetns),
+    drivers: drivers ?? createIpDrivers(sb.podNetns),
     options: { privateDir },
   });
+
+/** Drivers whose mutating calls fail, as if the process were killed, once `budget` of them ran. */
+function crashingAfter(d: NetworkDrivers, budget: number): NetworkDrivers {
+  let left = budget;
+  const gate = <T extends object>(o: T): T =>
+    new Proxy(o, {
+      get(target, prop, recv) {
+        const v = Reflect.get(target, prop, recv);
+        if (typeof v !== 'function' || /^(get|list|read)/.test(String(prop))) return v;
+        return (...args: unknown[]) => {
+          if (left-- <= 0) throw new VmpodError('TEST_CRASH', 'simulated crash');
+          return v.apply(recv, args);
+        };
+      },
+    });
+  return {
+    links: gate(d.links),
+    taps: gate(d.taps),
+    sysctls: gate(d.sysctls),
+    files: d.files,
+    nft: d.nft && gate(d.nft),
+  };
+}
 
 describe('masquerade binding phase 1 in a pod network namespace', () => {
   it('IPv4 pod: bridge, tap, sysctls and NAT of KUBEVIRT.md §7.3; the pod interface untouched', async () => {
@@ -183,6 +210,55 @@ describe('masquerade binding phase 1 in a pod network namespace', () => {
     }
     expect(await natTable(sb, 'ip')).toBe(before.v4);
     expect(await natTable(sb, 'ip6')).toBe(before.v6);
+  });
+
+  it.each([2, 6, 11])('completes after a crash following %i kernel changes', async (budget) => {
+    const sb = await sandbox(true);
+    const crashed = await setUp(sb, undefined, crashingAfter(createIpDrivers(sb.podNetns), budget)).catch(
+      (e: unknown) => e,
+    );
+    expect(crashed).toMatchObject({ code: 'TEST_CRASH' });
+    const result = await setUp(sb);
+    expect(result).toMatchObject({ resumed: true, v4: { guest: '10.0.2.2' }, v6: { guest: 'fd10:0:2::2' } });
+    const s = await podState(sb);
+    expect(s.bridge).toMatchObject({ kind: 'bridge', up: true, address: '02:00:00:00:00:00', mtu: MTU });
+    expect(s.bridgeAddrs).toEqual(['10.0.2.1/24', 'fd10:0:2::1/120']);
+    expect(s.tap).toMatchObject({ up: true, master: 'k6t-eth0', mtu: MTU });
+    expect(await natTable(sb, 'ip6')).toContain('ip6 saddr fd10:0:2::2 counter masquerade');
+  });
+
+  it('the kernel accepts every variant of the ruleset', async () => {
+    const sb = await sandbox();
+    const base = { podIfaceName: 'eth0', bridge: 'k6t-eth0' } as const;
+    const v4 = { ...base, family: 'ipv4', guestAddress: '10.0.2.2', gatewayAddress: '10.0.2.1' } as const;
+    const v6 = {
+      ...base,
+      family: 'ipv6',
+      guestAddress: 'fd10:0:2::2',
+      gatewayAddress: 'fd10:0:2::1',
+    } as const;
+    const ports = [
+      { port: 22 },
+      { port: 8080 },
+      { port: 53, protocol: 'UDP' },
+      { port: 9, protocol: 'sctp' },
+    ];
+    const variants: MasqueradeRulesetInput[] = [
+      v4,
+      v6,
+      { ...v4, ports },
+      { ...v6, ports },
+      { ...v4, istio: true, podIPv4: sb.pod.ip, migrationTransportUnix: false },
+      { ...v4, istio: true, podIPv4: sb.pod.ip, ports },
+      { ...v6, istio: true, migrationTransportUnix: false },
+    ];
+    for (const input of variants) {
+      const script = masqueradeRuleset(input);
+      const r = await runCommand('ip', ['netns', 'exec', sb.podNetns, 'nft', '-c', '-f', '-'], {
+        input: script,
+      });
+      expect(r.code, `${JSON.stringify(input)}\n${r.stderr}`).toBe(0);
+    }
   });
 
   it('dual-stack pod: IPv6 gateway on the bridge, forwarding, an ip6 nat table', async () => {
