@@ -699,6 +699,7 @@ function parseStatus(s: Fields): Vmi['status'] {
       ...(v.has('hotplugVolume') ? { hotplugVolume: {} } : {}),
     })),
     ...opt('phase', phase),
+    ...opt('migrationTransport', s.str('migrationTransport')),
   };
 }
 

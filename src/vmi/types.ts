@@ -235,6 +235,8 @@ export interface VmiStatus {
   interfaces: InterfaceStatus[];
   volumeStatus: VolumeStatus[];
   phase?: string;
+  /** "Unix" on current KubeVirt; otherwise masquerade keeps libvirt's migration ports out of NAT. */
+  migrationTransport?: string;
 }
 
 export interface Vmi {

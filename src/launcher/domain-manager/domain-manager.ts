@@ -148,7 +148,10 @@ export class DomainManager {
     if (this.unfreezeTimer) clearTimeout(this.unfreezeTimer);
     this.unfreezeTimer = undefined;
     this.stats.close();
-    for (const n of this.networks) await n.dhcp?.close();
+    for (const n of this.networks) {
+      await n.dhcp?.close();
+      for (const server of n.extraServers ?? []) await server.close();
+    }
   }
 
   /** §4.2: idempotent "make it so". */

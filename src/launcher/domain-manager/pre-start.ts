@@ -155,6 +155,14 @@ async function setUpNetworks(vmi: Vmi, log: Logger) {
         macAddress: iface.macAddress,
         bridge: iface.bridge,
         masquerade: iface.masquerade,
+        ...(iface.ports ? { ports: iface.ports } : {}),
+      },
+      masquerade: {
+        ...(network.pod.vmNetworkCIDR ? { vmNetworkCIDR: network.pod.vmNetworkCIDR } : {}),
+        ...(network.pod.vmIPv6NetworkCIDR ? { vmIPv6NetworkCIDR: network.pod.vmIPv6NetworkCIDR } : {}),
+        istio: vmi.metadata.annotations?.['sidecar.istio.io/inject'] === 'true',
+        migrationTransportUnix:
+          vmi.status.migrationTransport !== undefined ? vmi.status.migrationTransport === 'Unix' : true,
       },
       index,
       podIfaceName: 'eth0',
