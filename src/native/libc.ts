@@ -11,6 +11,25 @@ export interface Libc {
   setsockopt(fd: number, level: number, name: number, value: Buffer, length: number): number;
   bind(fd: number, addr: Buffer, length: number): number;
   close(fd: number): number;
+  /** Raw ICMPv6 for router advertisements: Node's dgram cannot adopt a SOCK_RAW socket. */
+  sendto(
+    fd: number,
+    buf: Uint8Array,
+    length: number,
+    flags: number,
+    addr: Buffer,
+    addrLength: number,
+  ): number;
+  /** `addrLength` is in/out: [capacity] on entry, [actual length] on return. */
+  recvfrom(
+    fd: number,
+    buf: Buffer,
+    length: number,
+    flags: number,
+    addr: Buffer,
+    addrLength: number[],
+  ): number;
+  if_nametoindex(name: string): number;
   /** errno of the last call made through this module. */
   errno(): number;
 }
@@ -37,6 +56,13 @@ export function loadLibc(): Libc {
       ),
       bind: fn<'bind'>('int bind(int fd, const void *addr, uint32_t length)'),
       close: fn<'close'>('int close(int fd)'),
+      sendto: fn<'sendto'>(
+        'intptr_t sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t alen)',
+      ),
+      recvfrom: fn<'recvfrom'>(
+        'intptr_t recvfrom(int fd, void *buf, size_t len, int flags, void *addr, _Inout_ uint32_t *alen)',
+      ),
+      if_nametoindex: fn<'if_nametoindex'>('unsigned int if_nametoindex(const char *name)'),
       errno: () => koffi.errno(),
     };
   }
