@@ -1,5 +1,6 @@
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import type { RemoteInfo, Socket } from 'node:dgram';
 import { VmpodError } from '../errors.js';
+import { adoptUdpSocket, closeSocket } from './adopt-socket.js';
 import { loadLibc } from '../native/libc.js';
 import { parseIpv4 } from './ipv4.js';
 
@@ -50,7 +51,7 @@ export async function openTransport(
 ): Promise<DhcpTransport> {
   const name = opts.interfaceName;
   const port = opts.port ?? 67;
-  const sock = await adopt(boundSocket(name, port, '0.0.0.0'), name);
+  const sock = await adoptUdpSocket(boundSocket(name, port, '0.0.0.0'), 'udp4', name);
   sock.on('message', (msg: Buffer, rinfo: RemoteInfo) =>
     onDatagram({ data: msg, source: { address: rinfo.address, port: rinfo.port } }),
   );
@@ -58,7 +59,11 @@ export async function openTransport(
   if (opts.tap) {
     try {
       // Bound to the server's address, so replies carry it as their source although the tap has none.
-      tapSock = await adopt(boundSocket(opts.tap.name, port, opts.tap.sourceAddress), opts.tap.name);
+      tapSock = await adoptUdpSocket(
+        boundSocket(opts.tap.name, port, opts.tap.sourceAddress),
+        'udp4',
+        opts.tap.name,
+      );
     } catch (err) {
       await closeSocket(sock);
       throw err;
@@ -75,32 +80,6 @@ export async function openTransport(
       if (tapSock) await closeSocket(tapSock);
     },
   };
-}
-
-async function adopt(fd: number, name: string): Promise<Socket> {
-  const sock = createSocket({ type: 'udp4' });
-  try {
-    await new Promise<void>((resolve, reject) => {
-      sock.once('error', reject);
-      sock.bind({ fd }, () => {
-        sock.off('error', reject);
-        resolve();
-      });
-    });
-  } catch (err) {
-    loadLibc().close(fd);
-    throw new VmpodError('DHCP_SOCKET', `cannot adopt the DHCP socket on ${name}`, {
-      cause: err,
-      facts: { interface: name },
-    });
-  }
-  // A send error (e.g. the bridge went down) is reported per send; nothing else is fatal.
-  sock.on('error', () => {});
-  return sock;
-}
-
-function closeSocket(sock: Socket): Promise<void> {
-  return new Promise<void>((resolve) => sock.close(() => resolve()));
 }
 
 function sendOn(sock: Socket, data: Uint8Array, to: { address: string; port: number }): Promise<void> {

@@ -1,6 +1,7 @@
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import type { RemoteInfo } from 'node:dgram';
 import { describeError, errorCode, VmpodError } from '../errors.js';
 import { forFile, type Logger } from '../log/logger.js';
+import { adoptUdpSocket, closeSocket } from './adopt-socket.js';
 import { loadLibc } from '../native/libc.js';
 import { formatMac, parseMac } from './ipv4.js';
 import { formatIpv6 } from './v6-address.js';
@@ -49,7 +50,7 @@ export async function startDhcpv6Server(opts: Dhcpv6ServerOptions): Promise<Dhcp
   let lastMalformedLog = 0;
   let unlogged = 0;
 
-  const sock = await adopt(boundSocket(name, opts.port ?? 547), name);
+  const sock = await adoptUdpSocket(boundSocket(name, opts.port ?? 547), 'udp6', name);
   try {
     for (const group of GROUPS) sock.addMembership(group, `::%${name}`);
   } catch (err) {
@@ -118,37 +119,6 @@ export async function startDhcpv6Server(opts: Dhcpv6ServerOptions): Promise<Dhcp
     'DHCPv6 server listening',
   );
   return { stats, close: () => closeSocket(sock) };
-}
-
-async function adopt(fd: number, name: string): Promise<Socket> {
-  const sock = createSocket({ type: 'udp6' });
-  try {
-    await new Promise<void>((resolve, reject) => {
-      sock.once('error', reject);
-      sock.bind({ fd }, () => {
-        sock.off('error', reject);
-        resolve();
-      });
-    });
-  } catch (err) {
-    loadLibc().close(fd);
-    throw new VmpodError('DHCP_SOCKET', `cannot adopt the DHCPv6 socket on ${name}`, {
-      cause: err,
-      facts: { interface: name },
-    });
-  }
-  sock.on('error', () => {});
-  return sock;
-}
-
-function closeSocket(sock: Socket): Promise<void> {
-  return new Promise<void>((resolve) => {
-    try {
-      sock.close(() => resolve());
-    } catch {
-      resolve(); // already closed
-    }
-  });
 }
 
 function boundSocket(name: string, port: number): number {
