@@ -3,7 +3,7 @@ import { DEFAULT_DISK_DIRS, type DiskSource, createQemuImg, prepareDisks } from 
 import { type ConvertContext, convertVmiToXml, defaultContext } from '../../domain/index.js';
 import { VmpodError } from '../../errors.js';
 import { type Logger, forFile } from '../../log/logger.js';
-import type { GuestInterfaceSpec } from '../../network/index.js';
+import { createIpDrivers, findSecondaryPodInterface, type GuestInterfaceSpec } from '../../network/index.js';
 import type { VirtualMachineOptions } from '../../rpc/cmd-types.js';
 import type { Vmi } from '../../vmi/index.js';
 import type { LibvirtLayout } from '../libvirt-paths.js';
@@ -138,17 +138,34 @@ export function contextFromOptions(options: VirtualMachineOptions): Partial<Conv
 async function setUpNetworks(vmi: Vmi, log: Logger) {
   const out: { name: string; net: PodNetwork }[] = [];
   const ifaces = vmi.spec.domain.devices.interfaces ?? [];
+  const links = createIpDrivers().links;
+  // Multus networks are numbered among the secondary networks, in spec order (net1, net2, …).
+  const secondary = vmi.spec.networks.filter((n) => n.multus && !n.multus.default).map((n) => n.name);
   for (const [index, iface] of ifaces.entries()) {
     if (iface.state === 'absent') continue;
     const network = vmi.spec.networks.find((n) => n.name === iface.name);
-    if (!network?.pod) {
-      throw new VmpodError(
-        'NOT_SUPPORTED',
-        `interface ${iface.name}: only the pod network is supported by this build`,
-        { facts: { path: `spec.domain.devices.interfaces[${index}]` } },
-      );
+    const path = `spec.domain.devices.interfaces[${index}]`;
+    if (!network) {
+      throw new VmpodError('VMI_INVALID', `interface ${iface.name}: no network of that name`, {
+        facts: { path },
+      });
     }
     const status = vmi.status.interfaces.find((s) => s.name === iface.name);
+    let podIfaceName = status?.podInterfaceName ?? 'eth0';
+    if (!network.pod && !network.multus?.default) {
+      if (!iface.bridge) {
+        throw new VmpodError(
+          'NOT_SUPPORTED',
+          `interface ${iface.name}: a Multus network needs the bridge binding in this build of vmpod`,
+          { facts: { path } },
+        );
+      }
+      podIfaceName = await findSecondaryPodInterface(
+        network.name,
+        secondary.indexOf(network.name) + 1,
+        links,
+      );
+    }
     const net = await setUpPodNetwork({
       iface: {
         name: iface.name,
@@ -158,14 +175,14 @@ async function setUpNetworks(vmi: Vmi, log: Logger) {
         ...(iface.ports ? { ports: iface.ports } : {}),
       },
       masquerade: {
-        ...(network.pod.vmNetworkCIDR ? { vmNetworkCIDR: network.pod.vmNetworkCIDR } : {}),
-        ...(network.pod.vmIPv6NetworkCIDR ? { vmIPv6NetworkCIDR: network.pod.vmIPv6NetworkCIDR } : {}),
+        ...(network.pod?.vmNetworkCIDR ? { vmNetworkCIDR: network.pod.vmNetworkCIDR } : {}),
+        ...(network.pod?.vmIPv6NetworkCIDR ? { vmIPv6NetworkCIDR: network.pod.vmIPv6NetworkCIDR } : {}),
         istio: vmi.metadata.annotations?.['sidecar.istio.io/inject'] === 'true',
         migrationTransportUnix:
           vmi.status.migrationTransport !== undefined ? vmi.status.migrationTransport === 'Unix' : true,
       },
       index,
-      podIfaceName: 'eth0',
+      podIfaceName,
       statusMac: status?.mac,
       subdomain: vmi.spec.subdomain,
       log: forFile(log, 'pod-network.ts'),
