@@ -17,6 +17,9 @@ export interface GuestManifest {
   /** qemu-guest-agent's Debian version, and the shared libraries copied in with qemu-ga. */
   agentVersion: string;
   agentLibraries: string[];
+  /** dhcpcd-base's Debian version (the guest's DHCPv6 client), and the libraries copied in for it. */
+  dhcpcdVersion: string;
+  dhcpcdLibraries: string[];
   inputHash: string;
   modules: string[];
   builtinModules: string[];
@@ -117,7 +120,13 @@ export type GuestEvent =
   /** No guest-agent port (or qemu-ga would not start). */
   | { kind: 'agent-absent' }
   /** qemu-ga's guest-shutdown asked for a reboot (/sbin/shutdown -r); `reboot -f` follows. */
-  | { kind: 'reboot' };
+  | { kind: 'reboot' }
+  /** dhcpcd bound a DHCPv6 address (IA_NA); prefix is the length the kernel holds it with. */
+  | { kind: 'dhcp6-bound'; interface: string; ip6: string; prefix: number; dns6: string[]; search6: string[] }
+  /** An IPv6 default route (from a router advertisement) appeared. */
+  | { kind: 'ipv6-route'; default: string; dev: string }
+  /** No IPv6 default route within ~30 s of the IPv6 side starting. */
+  | { kind: 'ipv6-route-absent' };
 
 export type GuestEventKind = GuestEvent['kind'];
 
@@ -174,6 +183,19 @@ function parseObject(text: string): Record<string, string | string[]> | undefine
     else return undefined;
   }
   return out;
+}
+
+/** A JSON object with values of any type (dhcp6-bound carries a numeric prefix). */
+function parseLooseObject(text: string): Record<string, unknown> | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
 }
 
 function stringsOnly(o: Record<string, string | string[]>): Record<string, string> | undefined {
@@ -252,7 +274,32 @@ export function parseConsoleLine(line: string): GuestEvent | undefined {
         networkConfig: files['network-config'],
       };
     }
+    case 'dhcp6-bound': {
+      const o = parseLooseObject(payload);
+      const prefix = o?.['prefix'];
+      const ip6 = o?.['ip6'];
+      if (!o || typeof ip6 !== 'string' || typeof prefix !== 'number') return undefined;
+      const strings = (key: string): string[] => {
+        const v = o[key];
+        return Array.isArray(v) ? v.filter((e): e is string => typeof e === 'string') : [];
+      };
+      return {
+        kind,
+        interface: typeof o['interface'] === 'string' ? o['interface'] : '',
+        ip6,
+        prefix,
+        dns6: strings('dns6'),
+        search6: strings('search6'),
+      };
+    }
+    case 'ipv6-route': {
+      const o = parseObject(payload);
+      if (!o) return undefined;
+      const via = str(o, 'default');
+      return via === '' ? undefined : { kind, default: via, dev: str(o, 'dev') };
+    }
     case 'cloud-init-absent':
+    case 'ipv6-route-absent':
     case 'ready':
     case 'poweroff':
     case 'agent-started':
