@@ -7,8 +7,12 @@ import type { SandboxProcess } from './sandbox.js';
 
 export interface PodConsole {
   text(): string;
-  /** The first console event of `kind`; fails early when the pod has exited. */
-  waitFor(kind: GuestEvent['kind'], timeoutMs: number): Promise<GuestEvent>;
+  /** The first console event of `kind` (that `match` accepts); fails early when the pod has exited. */
+  waitFor(
+    kind: GuestEvent['kind'],
+    timeoutMs: number,
+    match?: (event: GuestEvent) => boolean,
+  ): Promise<GuestEvent>;
 }
 
 export function podConsole(pid1: number, vmiUid: string, pod: SandboxProcess): PodConsole {
@@ -22,13 +26,13 @@ export function podConsole(pid1: number, vmiUid: string, pod: SandboxProcess): P
   };
   return {
     text,
-    async waitFor(kind, timeoutMs) {
+    async waitFor(kind, timeoutMs, match = () => true) {
       const until = Date.now() + timeoutMs;
       for (;;) {
         const event = text()
           .split('\n')
           .map(parseConsoleLine)
-          .find((e) => e?.kind === kind);
+          .find((e) => e?.kind === kind && match(e));
         if (event) return event;
         if (Date.now() > until || pod.child.exitCode !== null) {
           throw new Error(

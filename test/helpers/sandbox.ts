@@ -17,7 +17,7 @@ export const NODE_INTERFACE = 'veth-pod';
 export const SANDBOX_FAILURE = 125;
 
 const DEFAULT_CLI_TIMEOUT_MS = 30_000;
-const DEFAULT_PID1_TIMEOUT_MS = 10_000;
+const DEFAULT_PID1_TIMEOUT_MS = 30_000;
 const OUTPUT_IN_MESSAGES = 4000;
 
 export interface SandboxOptions {
@@ -49,6 +49,19 @@ export interface PodNetwork extends PodAddress {
   mac: string;
   mtu: number;
   ipv6?: PodAddress;
+}
+
+export interface SecondaryInterface {
+  /** The pod's name for it: `net1`, or a hashed `pod<hash>`. */
+  podName: string;
+  /** Its peer in the node namespace (≤15 characters). */
+  nodeName: string;
+  mac?: string;
+  mtu?: number;
+  /** The pod side's address with prefix, e.g. `192.168.100.10/24`; none for pure L2. */
+  podIp?: string;
+  /** The node side's address with prefix, e.g. `192.168.100.1/24`. */
+  nodeIp?: string;
 }
 
 export interface ExitStatus {
@@ -125,6 +138,12 @@ export interface Sandbox {
   execOk(cmd: readonly string[], opts?: ExecOptions): Promise<string>;
   /** Runs `cmd` on the "node" side: in NAME-node, where the gateway address lives. */
   execNode(cmd: readonly string[], opts?: ExecOptions): Promise<ExecResult>;
+  /**
+   * What Multus does for a secondary network: one more veth pair, `podName` in the pod and
+   * `nodeName` in the node namespace, each with its address if given (none = an L2-only network).
+   * Call before the pod's command starts; the namespaces' removal cleans it up.
+   */
+  addInterface(spec: SecondaryInterface): Promise<void>;
   /** Kills everything, removes namespaces and state; waits for started processes to exit. */
   destroy(): Promise<void>;
 }
@@ -294,6 +313,35 @@ export async function createSandbox(opts: SandboxOptions = {}): Promise<Sandbox>
       const prefix = envArgs.length > 0 ? ['env', ...envArgs] : [];
       return runCommand('ip', ['netns', 'exec', `${name}-node`, ...prefix, ...cmd], callOpts);
     },
+    async addInterface(spec) {
+      const podNs = `${name}-pod`;
+      const nodeNs = `${name}-node`;
+      await ipOk([
+        '-n',
+        podNs,
+        'link',
+        'add',
+        spec.podName,
+        'type',
+        'veth',
+        'peer',
+        'name',
+        spec.nodeName,
+        'netns',
+        nodeNs,
+      ]);
+      if (spec.mac) await ipOk(['-n', podNs, 'link', 'set', spec.podName, 'address', spec.mac]);
+      for (const [ns, dev] of [
+        [podNs, spec.podName],
+        [nodeNs, spec.nodeName],
+      ] as const) {
+        if (spec.mtu) await ipOk(['-n', ns, 'link', 'set', dev, 'mtu', String(spec.mtu)]);
+      }
+      if (spec.podIp) await ipOk(['-n', podNs, 'addr', 'add', spec.podIp, 'dev', spec.podName]);
+      if (spec.nodeIp) await ipOk(['-n', nodeNs, 'addr', 'add', spec.nodeIp, 'dev', spec.nodeName]);
+      await ipOk(['-n', podNs, 'link', 'set', spec.podName, 'up']);
+      await ipOk(['-n', nodeNs, 'link', 'set', spec.nodeName, 'up']);
+    },
     async destroy() {
       live.delete(sandbox);
       await cliOk(['destroy', name]);
@@ -306,6 +354,12 @@ export async function createSandbox(opts: SandboxOptions = {}): Promise<Sandbox>
   };
   live.add(sandbox);
   return sandbox;
+}
+
+async function ipOk(args: readonly string[]): Promise<void> {
+  const r = await runCommand('ip', args);
+  if (r.code !== 0)
+    throw new Error(`ip ${args.join(' ')}: exit ${r.code}${describeOutput(r.stdout, r.stderr)}`);
 }
 
 /** Destroys every sandbox this process created and has not destroyed yet (for afterAll). */
