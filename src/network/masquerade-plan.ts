@@ -2,7 +2,12 @@ import { VmpodError } from '../errors.js';
 import { QEMU_UID } from './bridge-binding-plan.js';
 import { isGlobalUnicastIPv4 } from './ip-address.js';
 import { bridgeName, tapName } from './names.js';
-import { type MasqueradePort, masqueradeRuleset, nftFamily } from './nft-ruleset.js';
+import {
+  type MasqueradePort,
+  type MasqueradePortRange,
+  masqueradeRuleset,
+  nftFamily,
+} from './nft-ruleset.js';
 import type { DiscoveredPodInterface, LinkAddress, VmiInterface } from './types.js';
 import {
   DEFAULT_VM_IPV6_NETWORK_CIDR,
@@ -66,6 +71,7 @@ export interface MasqueradeBindingPlan {
 /** The parts of a masquerade VMI interface the planner reads. */
 export interface MasqueradeInterface extends VmiInterface {
   readonly ports?: readonly MasqueradePort[];
+  readonly portRanges?: readonly MasqueradePortRange[];
 }
 
 export interface MasqueradePlanOptions {
@@ -156,6 +162,7 @@ export function planMasqueradeBinding(
         guestAddress: net.guest,
         gatewayAddress: net.gateway,
         ports: iface.ports,
+        portRanges: iface.portRanges,
         istio: opts.istio,
         podIPv4: podIPv4?.address,
         migrationTransportUnix: opts.migrationTransportUnix,

@@ -18,6 +18,14 @@ export interface MasqueradePort {
   readonly name?: string;
 }
 
+/** A VMI interface's `portRanges[]` entry (KubeVirt's PortRangesSpec feature): ports start..end. */
+export interface MasqueradePortRange {
+  readonly start: number;
+  readonly end: number;
+  /** `TCP` or `UDP` (any case); default tcp. */
+  readonly protocol?: string;
+}
+
 export interface MasqueradeRulesetInput {
   readonly family: NftFamilyName;
   /** The pod interface (`eth0`): inbound traffic from it is DNAT-ed to the guest. */
@@ -26,8 +34,10 @@ export interface MasqueradeRulesetInput {
   readonly bridge: string;
   readonly guestAddress: string;
   readonly gatewayAddress: string;
-  /** The VMI interface's `ports`; none: every port is forwarded. */
+  /** The VMI interface's `ports`; none (and no `portRanges`): every port is forwarded. */
   readonly ports?: readonly MasqueradePort[];
+  /** The VMI interface's `portRanges`: each forwarded by one rule per chain. */
+  readonly portRanges?: readonly MasqueradePortRange[];
   /** Istio sidecar injection (`sidecar.istio.io/inject: "true"`). */
   readonly istio?: boolean;
   /** The pod's IPv4: with Istio, DNAT-ed in `output` like loopback. */
@@ -81,11 +91,34 @@ function checkAddress(field: string, address: string, family: NftFamilyName): st
   return address;
 }
 
-function checkPort(p: MasqueradePort): { port: number; protocol: string } {
-  if (!Number.isInteger(p.port) || p.port < 1 || p.port > 65535) throw bad('port', p.port, 'out of range');
-  const protocol = (p.protocol || 'tcp').toLowerCase();
-  if (!PROTOCOLS.has(protocol)) throw bad('protocol', protocol, 'not tcp, udp or sctp');
-  return { port: p.port, protocol };
+/** A forwarded port or range: nft's `dport` operand (`80` or `1000-2000`) and the ports it covers. */
+interface Forwarded {
+  readonly dport: string | number;
+  readonly protocol: string;
+  readonly covers: (port: number) => boolean;
+}
+
+function checkProtocol(protocol: string | undefined): string {
+  const p = (protocol || 'tcp').toLowerCase();
+  if (!PROTOCOLS.has(p)) throw bad('protocol', p, 'not tcp, udp or sctp');
+  return p;
+}
+
+function validPort(n: number): boolean {
+  return Number.isInteger(n) && n >= 1 && n <= 65535;
+}
+
+function checkPort(p: MasqueradePort): Forwarded {
+  if (!validPort(p.port)) throw bad('port', p.port, 'out of range');
+  return { dport: p.port, protocol: checkProtocol(p.protocol), covers: (n) => n === p.port };
+}
+
+function checkRange(r: MasqueradePortRange): Forwarded {
+  if (!validPort(r.start)) throw bad('port range start', r.start, 'out of range');
+  if (!validPort(r.end)) throw bad('port range end', r.end, 'out of range');
+  if (r.start > r.end) throw bad('port range', `${r.start}-${r.end}`, 'start is after end');
+  const dport = r.start === r.end ? r.start : `${r.start}-${r.end}`;
+  return { dport, protocol: checkProtocol(r.protocol), covers: (n) => n >= r.start && n <= r.end };
 }
 
 const set = (items: readonly (string | number)[]): string => `{ ${items.join(', ')} }`;
@@ -97,7 +130,7 @@ export function masqueradeRuleset(input: MasqueradeRulesetInput): string {
   const bridge = checkIfaceName('bridge', input.bridge);
   const guest = checkAddress('guest address', input.guestAddress, input.family);
   const gateway = checkAddress('gateway address', input.gatewayAddress, input.family);
-  const ports = (input.ports ?? []).map(checkPort);
+  const ports = [...(input.ports ?? []).map(checkPort), ...(input.portRanges ?? []).map(checkRange)];
   const istio = input.istio ?? false;
   const loopback = input.family === 'ipv4' ? '127.0.0.1' : '::1';
 
@@ -117,7 +150,7 @@ export function masqueradeRuleset(input: MasqueradeRulesetInput): string {
       rule(chain, 'tcp dport', set(skipped), fam, 'saddr', loopback, 'counter return');
     }
   };
-  const forward = (protocol: string, forwarded: readonly number[]): void => {
+  const forward = (protocol: string, forwarded: readonly (string | number)[]): void => {
     if (forwarded.length === 0) return;
     rule(PREINBOUND_CHAIN, protocol, 'dport', set(forwarded), 'counter dnat to', guest);
   };
@@ -127,21 +160,22 @@ export function masqueradeRuleset(input: MasqueradeRulesetInput): string {
   rule('postrouting', 'oifname', `"${bridge}"`, 'counter jump', POSTINBOUND_CHAIN);
   if (input.migrationTransportUnix === false) skip(LEGACY_MIGRATION_PORTS);
 
-  for (const { port, protocol } of ports) {
-    if (istio) forward('tcp', ISTIO_NON_PROXIED_PORTS.includes(port) ? [port] : []);
-    else forward(protocol, [port]);
+  for (const { dport, protocol, covers } of ports) {
+    // Behind Istio only the non-proxied ports (ssh) are DNAT-ed from the pod interface.
+    if (istio) forward('tcp', ISTIO_NON_PROXIED_PORTS.filter(covers));
+    else forward(protocol, [dport]);
     rule(
       POSTINBOUND_CHAIN,
       protocol,
       'dport',
-      port,
+      dport,
       fam,
       'saddr',
       set(snatSources),
       'counter snat to',
       gateway,
     );
-    rule('output', fam, 'daddr', set(dnatDestinations), protocol, 'dport', port, 'counter dnat to', guest);
+    rule('output', fam, 'daddr', set(dnatDestinations), protocol, 'dport', dport, 'counter dnat to', guest);
   }
   if (ports.length === 0) {
     if (istio) {

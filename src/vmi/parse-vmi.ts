@@ -479,6 +479,7 @@ function parseInterface(f: Fields): Interface {
     'acpiIndex',
     'state',
     'ports',
+    'portRanges',
     'dhcpOptions',
   ]);
   const given = bindings.filter((b) => f.has(b));
@@ -524,6 +525,29 @@ function parseInterface(f: Fields): Interface {
     };
   });
   if (ports.length > 0) iface.ports = ports;
+  const ranges = f.list('portRanges').map((r) => {
+    r.only(['start', 'end', 'protocol']);
+    const start = r.int('start', 1, 65535);
+    const end = r.int('end', 1, 65535);
+    if (start === undefined) throw invalid(r.at('start'), 'is required');
+    if (end === undefined) throw invalid(r.at('end'), 'is required');
+    if (start > end) throw invalid(r.path, `start ${start} is after end ${end}`);
+    const protocol = r.oneOf('protocol', ['TCP', 'UDP'] as const, 'protocol');
+    return { start, end, ...opt('protocol', protocol) };
+  });
+  if (ranges.length > 0) {
+    if (!masq) throw invalid(f.at('portRanges'), 'port ranges need the masquerade binding');
+    if (ports.length > 0) throw invalid(f.at('portRanges'), 'ports and portRanges cannot both be set');
+    // Same-protocol ranges must not overlap; TCP and UDP ranges may.
+    const sorted = [...ranges].sort((a, b) => a.start - b.start);
+    for (const [i, a] of sorted.entries()) {
+      const b = sorted.slice(i + 1).find((o) => (o.protocol ?? 'TCP') === (a.protocol ?? 'TCP'));
+      if (b && b.start <= a.end) {
+        throw invalid(f.at('portRanges'), `${a.start}-${a.end} and ${b.start}-${b.end} overlap`);
+      }
+    }
+    iface.portRanges = ranges;
+  }
   return iface;
 }
 

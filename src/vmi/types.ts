@@ -53,6 +53,8 @@ export interface Interface {
   acpiIndex?: number;
   state?: 'up' | 'linkDown' | 'absent';
   ports?: { name?: string; port: number; protocol?: string }[];
+  /** Masquerade only, exclusive with `ports` (KubeVirt's PortRangesSpec feature gate). */
+  portRanges?: { start: number; end: number; protocol?: string }[];
 }
 
 export interface Input {

@@ -243,9 +243,17 @@ describe('masquerade binding phase 1 in a pod network namespace', () => {
       { port: 53, protocol: 'UDP' },
       { port: 9, protocol: 'sctp' },
     ];
+    const portRanges = [
+      { start: 1000, end: 2000 },
+      { start: 1500, end: 2500, protocol: 'UDP' },
+      { start: 20, end: 30 },
+    ];
     const variants: MasqueradeRulesetInput[] = [
       v4,
       v6,
+      { ...v4, portRanges },
+      { ...v6, portRanges },
+      { ...v4, istio: true, podIPv4: sb.pod.ip, portRanges },
       { ...v4, ports },
       { ...v6, ports },
       { ...v4, istio: true, podIPv4: sb.pod.ip, migrationTransportUnix: false },

@@ -173,6 +173,7 @@ async function setUpNetworks(vmi: Vmi, log: Logger) {
         bridge: iface.bridge,
         masquerade: iface.masquerade,
         ...(iface.ports ? { ports: iface.ports } : {}),
+        ...(iface.portRanges ? { portRanges: iface.portRanges } : {}),
       },
       masquerade: {
         ...(network.pod?.vmNetworkCIDR ? { vmNetworkCIDR: network.pod.vmNetworkCIDR } : {}),

@@ -127,6 +127,41 @@ describe('masquerade nft ruleset', () => {
     );
   });
 
+  it('with port ranges: one rule per chain for each range, beside single ports; ranges of one port collapse', () => {
+    const portRanges = [
+      { start: 1000, end: 2000 },
+      { start: 1000, end: 2000, protocol: 'UDP' },
+      { start: 3000, end: 3000 },
+    ];
+    expect(masqueradeRuleset({ ...v6, portRanges })).toBe(
+      script('ip6', [
+        'add rule ip6 nat postrouting ip6 saddr fd10:0:2::2 counter masquerade',
+        'add rule ip6 nat prerouting iifname "eth0" counter jump KUBEVIRT_PREINBOUND',
+        'add rule ip6 nat postrouting oifname "k6t-eth0" counter jump KUBEVIRT_POSTINBOUND',
+        'add rule ip6 nat KUBEVIRT_PREINBOUND tcp dport { 1000-2000 } counter dnat to fd10:0:2::2',
+        'add rule ip6 nat KUBEVIRT_POSTINBOUND tcp dport 1000-2000 ip6 saddr { ::1 } counter snat to fd10:0:2::1',
+        'add rule ip6 nat output ip6 daddr { ::1 } tcp dport 1000-2000 counter dnat to fd10:0:2::2',
+        'add rule ip6 nat KUBEVIRT_PREINBOUND udp dport { 1000-2000 } counter dnat to fd10:0:2::2',
+        'add rule ip6 nat KUBEVIRT_POSTINBOUND udp dport 1000-2000 ip6 saddr { ::1 } counter snat to fd10:0:2::1',
+        'add rule ip6 nat output ip6 daddr { ::1 } udp dport 1000-2000 counter dnat to fd10:0:2::2',
+        'add rule ip6 nat KUBEVIRT_PREINBOUND tcp dport { 3000 } counter dnat to fd10:0:2::2',
+        'add rule ip6 nat KUBEVIRT_POSTINBOUND tcp dport 3000 ip6 saddr { ::1 } counter snat to fd10:0:2::1',
+        'add rule ip6 nat output ip6 daddr { ::1 } tcp dport 3000 counter dnat to fd10:0:2::2',
+      ]),
+    );
+  });
+
+  it('Istio with a port range: only the non-proxied ssh port inside it is DNAT-ed', () => {
+    const rules = (portRanges: { start: number; end: number }[]) =>
+      masqueradeRuleset({ ...v4, istio: true, podIPv4: '10.244.0.10', portRanges })
+        .split('\n')
+        .filter((l) => l.includes('KUBEVIRT_PREINBOUND tcp'));
+    expect(rules([{ start: 20, end: 30 }])).toEqual([
+      'add rule ip nat KUBEVIRT_PREINBOUND tcp dport { 22 } counter dnat to 10.0.2.2',
+    ]);
+    expect(rules([{ start: 8000, end: 9000 }])).toEqual([]);
+  });
+
   it('legacy migration transport: libvirt migration ports from loopback return, right after the jumps', () => {
     const text = masqueradeRuleset({ ...v4, migrationTransportUnix: false });
     const rules = text.split('\n').filter((l) => l.startsWith('add rule'));
@@ -145,6 +180,10 @@ describe('masquerade nft ruleset', () => {
       { ...v6, gatewayAddress: '10.0.2.1' },
       { ...v4, ports: [{ port: 0 }] },
       { ...v4, ports: [{ port: 80, protocol: 'icmp' }] },
+      { ...v4, portRanges: [{ start: 2000, end: 1000 }] },
+      { ...v4, portRanges: [{ start: 0, end: 10 }] },
+      { ...v4, portRanges: [{ start: 10, end: 65536 }] },
+      { ...v4, portRanges: [{ start: 1.5, end: 10 }] },
       { ...v4, istio: true },
       { ...v4, istio: true, podIPv4: '10.0.2.2\nflush ruleset' },
     ];

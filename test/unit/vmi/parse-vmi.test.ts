@@ -101,6 +101,73 @@ describe('parsing a VMI', () => {
       },
       'spec.domain.devices.interfaces[0].masquerade',
     ],
+    [
+      (d: Doc) => {
+        d.spec.domain.devices = {
+          interfaces: [{ name: 'default', masquerade: {}, portRanges: [{ start: 2000, end: 1000 }] }],
+        };
+        d.spec.networks = [{ name: 'default', pod: {} }];
+      },
+      'spec.domain.devices.interfaces[0].portRanges[0]',
+    ],
+    [
+      (d: Doc) => {
+        d.spec.domain.devices = {
+          interfaces: [{ name: 'default', masquerade: {}, portRanges: [{ start: 1000 }] }],
+        };
+        d.spec.networks = [{ name: 'default', pod: {} }];
+      },
+      'spec.domain.devices.interfaces[0].portRanges[0].end',
+    ],
+    [
+      (d: Doc) => {
+        d.spec.domain.devices = {
+          interfaces: [
+            { name: 'default', masquerade: {}, portRanges: [{ start: 1, end: 9, protocol: 'SCTP' }] },
+          ],
+        };
+        d.spec.networks = [{ name: 'default', pod: {} }];
+      },
+      'spec.domain.devices.interfaces[0].portRanges[0].protocol',
+    ],
+    [
+      (d: Doc) => {
+        d.spec.domain.devices = {
+          interfaces: [{ name: 'default', bridge: {}, portRanges: [{ start: 1, end: 9 }] }],
+        };
+        d.spec.networks = [{ name: 'default', pod: {} }];
+      },
+      'spec.domain.devices.interfaces[0].portRanges',
+    ],
+    [
+      (d: Doc) => {
+        d.spec.domain.devices = {
+          interfaces: [
+            { name: 'default', masquerade: {}, ports: [{ port: 80 }], portRanges: [{ start: 1, end: 9 }] },
+          ],
+        };
+        d.spec.networks = [{ name: 'default', pod: {} }];
+      },
+      'spec.domain.devices.interfaces[0].portRanges',
+    ],
+    [
+      (d: Doc) => {
+        d.spec.domain.devices = {
+          interfaces: [
+            {
+              name: 'default',
+              masquerade: {},
+              portRanges: [
+                { start: 1, end: 9 },
+                { start: 9, end: 20, protocol: 'TCP' },
+              ],
+            },
+          ],
+        };
+        d.spec.networks = [{ name: 'default', pod: {} }];
+      },
+      'spec.domain.devices.interfaces[0].portRanges',
+    ],
     [(d: Doc) => (d.spec.domain.firmware = { uuid: 'not-a-uuid' }), 'spec.domain.firmware.uuid'],
     [(d: Doc) => (d.spec.domain.clock = { timezone: 'Bad Zone' }), 'spec.domain.clock.timezone'],
     [
@@ -193,6 +260,27 @@ describe('parsing a VMI', () => {
 
 describe('webhook defaults', () => {
   const load = (doc: unknown) => applyDefaults(parseVmiObject(doc));
+
+  it('reads masquerade port ranges; TCP and UDP ranges may overlap', () => {
+    const d = base();
+    d.spec.domain.devices = {
+      interfaces: [
+        {
+          name: 'default',
+          masquerade: {},
+          portRanges: [
+            { start: 1000, end: 2000 },
+            { start: 1500, end: 2500, protocol: 'UDP' },
+          ],
+        },
+      ],
+    };
+    d.spec.networks = [{ name: 'default', pod: {} }];
+    expect(parseVmiObject(d).spec.domain.devices.interfaces?.[0]?.portRanges).toEqual([
+      { start: 1000, end: 2000 },
+      { start: 1500, end: 2500, protocol: 'UDP' },
+    ]);
+  });
 
   it('fills machine type, firmware UUID from the name, topology and disk bus', () => {
     const doc = base();
