@@ -108,10 +108,6 @@ export async function setUpPodNetwork(inputs: PodNetworkInputs): Promise<PodNetw
   });
   // KubeVirt's marker that this pod already has a DHCP server for the interface (§2.5).
   closeSync(openSync(`${privateDir}/dhcp_started-${podIfaceName}`, 'a', 0o644));
-  log.info(
-    { interface: iface.name, address: lease.address, bridge: bridgeName(podIfaceName) },
-    'DHCP server listening',
-  );
   return { guest, dhcp };
 }
 
@@ -162,7 +158,6 @@ async function setUpMasqueradeNetwork(inputs: PodNetworkInputs): Promise<PodNetw
       }),
       log,
     });
-    log.info({ interface: iface.name, address: net.v4.guest, bridge: net.bridge }, 'DHCP server listening');
   }
   const extraServers: { close(): Promise<void> }[] = [];
   if (net.v6) extraServers.push(...(await startIpv6Servers(net, resolv.nameserversV6, log)));
