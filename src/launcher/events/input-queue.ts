@@ -1,11 +1,11 @@
 // The pipeline's inbox (KUBEVIRT.md §5.1, §5.2): libvirt events take one of 10 slots and are
-// dropped when all are taken; the other inputs (agent data, reconnect, metadata change) carry no
+// dropped when all are taken; the other inputs (agent data, reconnect, metadata change, resend) carry no
 // payload, so a second one while one is already waiting adds nothing and is merged into it. Items
 // come out in arrival order, one at a time, to a single consumer.
 
 export const LIBVIRT_EVENT_SLOTS = 10;
 
-export type SignalKind = 'agent' | 'reconnect' | 'metadata';
+export type SignalKind = 'agent' | 'reconnect' | 'metadata' | 'resend';
 
 export type QueueItem<E> = { kind: 'libvirt'; event: E } | { kind: SignalKind };
 

@@ -1,7 +1,10 @@
 // The domain event pipeline (KUBEVIRT.md §5.1–5.3): libvirt callbacks only note the domain name and
 // what happened, into a 10-slot queue; one consumer runs the event callback for each input, strictly
 // in order, and sends the notification. Nothing outside waits on it: a slow or absent virt-handler
-// delays only later notifications. The loop never throws; every failure is logged.
+// delays only later notifications. The loop never throws; every failure is logged. A notification
+// the notifier gave up on is not the end of it: the domain's then-current state is sent again, with
+// the same trigger, after a growing pause (2 s … 30 s) until one gets through, so a virt-handler
+// that was away, hung or restarting learns the present state as soon as it is back.
 import { describeError } from '../../errors.js';
 import { AgentLifecycleState, type DomainEventKind, LifecycleEvent } from '../../libvirt/index.js';
 import type { Logger } from '../../log/logger.js';
@@ -59,6 +62,10 @@ export interface PipelineOptions<D extends DomainHandle, S> {
   queueSlots?: number;
   /** How long close() waits for the input being processed (default 1 s). */
   closeWaitMs?: number;
+  /** First pause before an undelivered state is sent again (default 2 s); doubles up to resendMaxMs. */
+  resendInitialMs?: number;
+  /** Longest pause between resends (default 30 s). */
+  resendMaxMs?: number;
   now?: () => number;
 }
 
@@ -70,6 +77,8 @@ interface LibvirtInput {
 }
 
 const CLOSE_WAIT_MS = 1_000;
+const RESEND_INITIAL_MS = 2_000;
+const RESEND_MAX_MS = 30_000;
 
 const SUBSCRIBED: readonly DomainEventKind[] = [
   'lifecycle',
@@ -100,6 +109,11 @@ export async function createEventPipeline<D extends DomainHandle, S>(
   let addedSignalled = false;
   let goneSignalled = false;
   let lastSentAt: number | undefined;
+  // --- undelivered state: the trigger of the newest notification the notifier gave up on
+  let undelivered: PipelineTrigger | undefined;
+  let resendTimer: NodeJS.Timeout | undefined;
+  let resendDelayMs = opts.resendInitialMs ?? RESEND_INITIAL_MS;
+  let undeliveredSince: number | undefined;
   const notificationWaiters = new Set<{ since: number; resolve: () => void }>();
 
   // --- consumer state
@@ -230,6 +244,9 @@ export async function createEventPipeline<D extends DomainHandle, S>(
       case 'reconnect':
         if (cached) await notify(cached, { kind: 'reconnect' });
         return;
+      case 'resend':
+        if (cached && undelivered) await notify(cached, undelivered);
+        return;
       case 'metadata':
         if (!cached) {
           log.warn('Dropping metadata cache notification');
@@ -245,22 +262,58 @@ export async function createEventPipeline<D extends DomainHandle, S>(
     const agent = haveAgentData ? opts.agentFields?.(agentData) : undefined;
     const n = await runEventCallback(ctx, domain, trigger, agent);
     if (!n || closed) return;
-    await send(domain.name, n);
+    await send(domain.name, n, trigger);
   }
 
-  async function send(name: string, n: Notification): Promise<void> {
+  async function send(name: string, n: Notification, trigger: PipelineTrigger): Promise<void> {
     const json = JSON.stringify(n.domain);
     const ok = await notifier.sendDomainEvent(json, n.type).catch((err: unknown) => {
       log.error({ reason: describeError(err) }, 'notifier threw');
       return false;
     });
-    if (!ok) log.error({ domain: name, eventType: n.type }, 'Could not send domain notify event.');
-    else
+    if (!ok) {
+      log.error({ domain: name, eventType: n.type }, 'Could not send domain notify event.');
+      scheduleResend(trigger);
+    } else {
       log.debug(
         { domain: name, eventType: n.type, status: n.domain.Status.Status, reason: n.domain.Status.Reason },
         'domain notification sent',
       );
+      delivered(name);
+    }
     signal(name, n.type, n.domain.ObjectMeta.deletionTimestamp !== undefined);
+  }
+
+  function scheduleResend(trigger: PipelineTrigger): void {
+    undelivered = trigger;
+    undeliveredSince ??= now();
+    if (closed || resendTimer) return;
+    const delayMs = resendDelayMs;
+    resendDelayMs = Math.min(resendDelayMs * 2, opts.resendMaxMs ?? RESEND_MAX_MS);
+    log.warn(
+      { trigger: trigger.kind, resendInMs: delayMs },
+      'virt-handler did not take the notification: the current state will be sent again',
+    );
+    resendTimer = setTimeout(() => {
+      resendTimer = undefined;
+      queue.pushSignal('resend');
+    }, delayMs);
+    resendTimer.unref();
+  }
+
+  function delivered(name: string): void {
+    if (undeliveredSince !== undefined) {
+      log.info(
+        { domain: name, undeliveredForMs: now() - undeliveredSince },
+        'virt-handler has the current domain state again',
+      );
+    }
+    undelivered = undefined;
+    undeliveredSince = undefined;
+    resendDelayMs = opts.resendInitialMs ?? RESEND_INITIAL_MS;
+    if (resendTimer) clearTimeout(resendTimer);
+    resendTimer = undefined;
+    queue.discardSignal('resend');
   }
 
   function signal(name: string, type: NotificationType, gone: boolean): void {
@@ -331,6 +384,8 @@ export async function createEventPipeline<D extends DomainHandle, S>(
 
   async function teardown(): Promise<void> {
     closed = true;
+    if (resendTimer) clearTimeout(resendTimer);
+    resendTimer = undefined;
     queue.close();
     client.off('reconnected', onReconnected);
     stopMetadata();

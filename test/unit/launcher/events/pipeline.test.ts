@@ -262,6 +262,48 @@ describe('event pipeline: reconnects and failures', () => {
   });
 });
 
+describe('event pipeline: a virt-handler that is away', () => {
+  it('sends the current state again until one gets through, then stops resending', async () => {
+    await start({ resendInitialMs: 10, resendMaxMs: 40 });
+    define({ status: 'Running', reason: 'Unknown' });
+    notifier.result = false;
+    client.lifecycle(NAME, E.STARTED, 0);
+    await notifier.count(3);
+    // While the handler is away the state changes; the next resend carries the new one.
+    client.domains.get(NAME)!.state = { status: 'Paused', reason: 'User' };
+    notifier.result = true;
+    const before = notifier.sent.length;
+    await notifier.count(before + 1);
+    expect(notifier.summary().at(-1)).toBe('MODIFIED Paused/User');
+    await settle(120);
+    expect(notifier.sent.length).toBe(before + 1);
+  });
+
+  it('a delivered later notification cancels the pending resend', async () => {
+    await start({ resendInitialMs: 50, resendMaxMs: 50 });
+    define({ status: 'Running', reason: 'Unknown' });
+    notifier.result = false;
+    client.lifecycle(NAME, E.STARTED, 0);
+    await notifier.count(1);
+    notifier.result = true;
+    client.lifecycle(NAME, E.RESUMED, 0);
+    await notifier.count(2);
+    await settle(120);
+    expect(notifier.sent).toHaveLength(2);
+  });
+
+  it('a resent lifecycle keeps its notification type (a lost ADDED is sent as ADDED)', async () => {
+    await start({ resendInitialMs: 10, resendMaxMs: 10 });
+    define();
+    notifier.result = false;
+    client.lifecycle(NAME, E.DEFINED, 0);
+    await notifier.count(1);
+    notifier.result = true;
+    await notifier.count(2);
+    expect(notifier.summary().slice(0, 2)).toEqual(['ADDED Shutoff/Unknown', 'ADDED Shutoff/Unknown']);
+  });
+});
+
 describe('event pipeline: guest panics and I/O errors', () => {
   const panicLine =
     "2024-09-30 16:30:49.506+0000: panic hyper-v: arg1='0x5a', arg2='0x1', arg3='0x2', arg4='0x3', arg5='0x4'";
