@@ -1,4 +1,5 @@
-import { parseIPv4 } from './ip-address.js';
+import { parseIpv4 } from '../dhcp/ipv4.js';
+import { parseIpv6 } from '../dhcp/v6-address.js';
 
 // The pod's /etc/resolv.conf as KubeVirt's DHCP servers read it (KUBEVIRT.md §8.1). Parsing is
 // total: lines it does not understand are skipped, and missing data falls back to KubeVirt's
@@ -20,6 +21,16 @@ function isIPv6(text: string): boolean {
   return text.includes(':') && IPV6.test(text) && text.split('::').length <= 2;
 }
 
+/** A server is kept only if the DHCP servers' strict parsers take it, or their lease would throw. */
+function parses(parse: (text: string) => Uint8Array, text: string): boolean {
+  try {
+    parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function parseResolvConf(text: string): ResolvConf {
   const v4: string[] = [];
   const v6: string[] = [];
@@ -32,10 +43,11 @@ export function parseResolvConf(text: string): ResolvConf {
     const [keyword, ...rest] = fields;
     if (keyword === 'nameserver' && fields.length === 2) {
       const ip = rest[0]!;
-      if (parseIPv4(ip)) v4.push(ip);
-      else if (isIPv6(ip)) v6.push(ip.toLowerCase());
+      if (parses(parseIpv4, ip)) v4.push(ip);
+      else if (isIPv6(ip) && parses(parseIpv6, ip)) v6.push(ip.toLowerCase());
     } else if (keyword === 'search') {
-      search.push(...rest.map((d) => d.toLowerCase()));
+      // A loop, not push(...rest): a line of 100k+ domains would overflow the call stack.
+      for (const domain of rest) search.push(domain.toLowerCase());
     }
   }
   // KubeVirt falls back to 8.8.8.8 only when neither family yielded a server.

@@ -38,13 +38,22 @@ export function pairs(
   return out;
 }
 
+/** More vCPUs, NICs or disks than any domain has (libvirt's own vCPU limit is 16384). */
+export const MAX_GROUP_COUNT = 16_384;
+
 /**
  * How many indexed entries a group has (`<group>.count`, or `vcpu.current` for vCPUs); when the
  * count is missing, one more than the highest index that carries any parameter.
  */
 export function groupCount(params: StatParams, group: string, countKey: string): number {
   const declared = params[`${group}.${countKey}`];
-  if (declared !== undefined) return asNumber(declared);
+  if (declared !== undefined) {
+    // A corrupt count (2^32-1, Infinity) must not build billions of entries: every real entry
+    // carries at least one parameter, so no genuine count exceeds the number of parameters.
+    const n = Math.trunc(asNumber(declared));
+    const bound = Math.min(MAX_GROUP_COUNT, Object.keys(params).length);
+    return Number.isFinite(n) ? Math.min(Math.max(n, 0), bound) : 0;
+  }
   const re = new RegExp(`^${group}\\.(\\d+)\\.`);
   let n = 0;
   for (const key of Object.keys(params)) {
