@@ -3,12 +3,20 @@ import { VmpodError } from '../errors.js';
 import { type Logger, forFile } from '../log/logger.js';
 import { parseLibvirtLine } from '../log/libvirt-line.js';
 import { probeLibvirt } from '../libvirt/probe.js';
-import { type DaemonExit, SupervisedDaemon } from '../supervisor/daemon.js';
+import {
+  type DaemonExit,
+  type DaemonSnapshot,
+  type DaemonSpec,
+  SupervisedDaemon,
+} from '../supervisor/daemon.js';
 import { sleep } from '../supervisor/sleep.js';
 import type { LibvirtLayout } from './libvirt-paths.js';
 
 // The launcher's two libvirt daemons: started as its own children, restarted when they die,
 // their stderr re-emitted as JSON with subcomponent "libvirt" (KUBEVIRT.md §1.1, §2.4).
+
+/** From this many exits in a row on, a daemon is reported as crash-looping. */
+export const CRASH_LOOP_AFTER = 3;
 
 export class LibvirtDaemons {
   readonly main: SupervisedDaemon;
@@ -24,7 +32,12 @@ export class LibvirtDaemons {
   #answeredOnce = false;
 
   /** `root` carries no `pos`: libvirt's own lines bring theirs. */
-  constructor(layout: LibvirtLayout, root: Logger) {
+  /** `restart` tunes the daemons' backoff (tests); the defaults are KubeVirt's 1 s, backing off. */
+  constructor(
+    layout: LibvirtLayout,
+    root: Logger,
+    restart: Pick<DaemonSpec, 'restartDelayMs' | 'maxRestartDelayMs' | 'stableAfterMs'> = {},
+  ) {
     this.#layout = layout;
     this.#log = forFile(root, 'libvirt-daemons.ts');
     this.#libvirtLog = root.child({ subcomponent: 'libvirt' });
@@ -32,11 +45,13 @@ export class LibvirtDaemons {
       name: layout.flavour,
       command: layout.daemonBinary,
       args: ['-f', layout.daemonConf],
+      ...restart,
     });
     this.virtlogd = new SupervisedDaemon({
       name: 'virtlogd',
       command: layout.virtlogdBinary,
       args: existsSync(layout.virtlogdConf) ? ['-f', layout.virtlogdConf] : [],
+      ...restart,
     });
     for (const d of [this.main, this.virtlogd]) this.#watch(d);
   }
@@ -71,9 +86,31 @@ export class LibvirtDaemons {
         : info.signal
           ? `killed by signal ${info.signal}`
           : `exited with code ${info.code}`;
-      const fields = { daemon: name, pid: info.pid, exitCode: info.code, signal: info.signal };
-      if (info.willRestart) this.#log.warn({ ...fields, restartInMs: 1000 }, `${name} ${why}; restarting it`);
-      else this.#log.info(fields, `${name} stopped (${why})`);
+      const fields = {
+        daemon: name,
+        pid: info.pid,
+        exitCode: info.code,
+        signal: info.signal,
+        ranForMs: info.ranForMs,
+      };
+      if (!info.willRestart) {
+        this.#log.info(fields, `${name} stopped (${why})`);
+      } else {
+        const restart = {
+          ...fields,
+          restartInMs: info.restartInMs,
+          consecutiveCrashes: info.consecutiveCrashes,
+          restarts: info.restarts,
+        };
+        if (info.consecutiveCrashes >= CRASH_LOOP_AFTER) {
+          this.#log.error(
+            { ...restart, crashLoop: true },
+            `${name} is crash-looping: ${why}, ${info.consecutiveCrashes} times in a row; restarting it in ${info.restartInMs} ms`,
+          );
+        } else {
+          this.#log.warn(restart, `${name} ${why}; restarting it in ${info.restartInMs} ms`);
+        }
+      }
       if (info.willRestart && d === this.main && this.#answeredOnce) void this.#reportAnswering();
     });
   }
@@ -89,6 +126,11 @@ export class LibvirtDaemons {
         'libvirt not answering after restart',
       );
     }
+  }
+
+  /** Each daemon's history so far, for troubleshooting. */
+  snapshot(): DaemonSnapshot[] {
+    return [this.main.snapshot(), this.virtlogd.snapshot()];
   }
 
   /** KubeVirt starts the qemu daemon first, then virtlogd. */

@@ -2,7 +2,14 @@ import { createRequire } from 'node:module';
 
 // vmpod's whole native surface, in one place: the few libc calls Node has no API for (waitpid on
 // a named pid and prctl for PID 1's duties; socket/setsockopt/bind for a DHCP socket bound to one
-// interface). Loaded through koffi's FFI on first use, so processes that need none pay nothing.
+// interface; pidfd_open/eventfd/poll to learn at once that a process we did not spawn has exited).
+// Loaded through koffi's FFI on first use, so processes that need none pay nothing.
+
+/** A koffi function that can also run on libuv's threadpool: `fn.async(...args, callback)`. */
+export interface AsyncCallable<A extends unknown[], R> {
+  (...args: A): R;
+  async(...args: [...A, (err: unknown, result: R) => void]): void;
+}
 
 export interface Libc {
   waitpid(pid: number, status: number[], options: number): number;
@@ -30,6 +37,18 @@ export interface Libc {
     addrLength: number[],
   ): number;
   if_nametoindex(name: string): number;
+  /**
+   * A file descriptor for one process (Linux ≥ 5.3), readable once it has exited. glibc ≥ 2.36
+   * exports it; older ones reach the syscall directly.
+   */
+  pidfd_open(pid: number, flags: number): number;
+  eventfd(initval: number, flags: number): number;
+  write(fd: number, buf: Buffer, length: number): number;
+  /**
+   * `fds` is an array of `struct pollfd` (8 bytes each: int fd, short events, short revents),
+   * filled in place. Run it through `.async` when it may block.
+   */
+  poll: AsyncCallable<[fds: Buffer, nfds: number, timeoutMs: number], number>;
   /** errno of the last call made through this module. */
   errno(): number;
 }
@@ -40,7 +59,7 @@ export function loadLibc(): Libc {
   if (!libc) {
     // koffi is CommonJS with a native addon; it stays outside the bundle.
     const koffi = createRequire(import.meta.url)('koffi') as {
-      load(name: string): { func(sig: string): unknown };
+      load(name: string): KoffiLib;
       errno(): number;
     };
     const lib = koffi.load('libc.so.6');
@@ -63,8 +82,30 @@ export function loadLibc(): Libc {
         'intptr_t recvfrom(int fd, void *buf, size_t len, int flags, void *addr, _Inout_ uint32_t *alen)',
       ),
       if_nametoindex: fn<'if_nametoindex'>('unsigned int if_nametoindex(const char *name)'),
+      pidfd_open: pidfdOpen(lib),
+      eventfd: fn<'eventfd'>('int eventfd(unsigned int initval, int flags)'),
+      write: fn<'write'>('intptr_t write(int fd, const void *buf, size_t len)'),
+      // A Buffer is handed to C in place, so revents land in it; errno inside an async callback is
+      // the worker thread's (koffi restores it around the callback).
+      poll: fn<'poll'>('int poll(void *fds, unsigned long nfds, int timeout)'),
       errno: () => koffi.errno(),
     };
   }
   return libc;
+}
+
+interface KoffiLib {
+  func(sig: string): unknown;
+}
+
+const SYS_PIDFD_OPEN = 434; // the same number on every architecture (Linux 5.3's unified table)
+
+function pidfdOpen(lib: KoffiLib): Libc['pidfd_open'] {
+  try {
+    return lib.func('int pidfd_open(int pid, unsigned int flags)') as Libc['pidfd_open'];
+  } catch {
+    // glibc < 2.36: no wrapper, same syscall.
+    const syscall = lib.func('long syscall(long number, ...)') as (...args: unknown[]) => number;
+    return (pid, flags) => syscall(SYS_PIDFD_OPEN, 'int', pid, 'unsigned int', flags);
+  }
 }
