@@ -46,6 +46,10 @@ export function renderDaemonConf(logFilters: string | undefined): string {
     'auth_unix_ro = "none"',
     'unix_sock_rw_perms = "0700"',
     'unix_sock_ro_perms = "0700"',
+    // The launcher multiplexes every call on one connection. libvirt's default of 5 requests in
+    // flight per client lets a few agent calls stuck on a paused or busy guest starve GetDomain
+    // and the command calls behind it (libvirt warns "Client hit max requests limit 5").
+    'max_client_requests = 64',
   ];
   if (logFilters) lines.push(`log_filters=${confString(logFilters)}`);
   return `${lines.join('\n')}\n`;

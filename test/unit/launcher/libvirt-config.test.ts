@@ -55,6 +55,7 @@ describe('daemon configuration and debug filters', () => {
     expect(text).toContain('listen_tls = 0\n');
     expect(text).toContain('listen_tcp = 0\n');
     expect(text).toContain('log_outputs = "1:stderr"\n');
+    expect(text).toContain('max_client_requests = 64\n');
     expect(text).not.toContain('log_filters');
   });
 
