@@ -13,6 +13,7 @@ import { applyDirectories, ensureQemuFile, writeLibvirtConfig } from './prepare.
 import { monitorQemu } from './qemu-monitor.js';
 import { EARLY_EXIT_ENV, earlyExitRequested, waitForDomain } from './wait-for-domain.js';
 import { startCommandPlane } from './command-plane.js';
+import { FAILURE_REPORT_PATH, failureReport, writeFailureReport } from './failure-report.js';
 import { domainKiller, waitForFinalNotification } from './events/index.js';
 
 // virt-launcher: prepares the pod, runs libvirt's daemons, and lives as long as the VM does
@@ -193,6 +194,7 @@ export async function runLauncher(argv: readonly string[], env: NodeJS.ProcessEn
     }
     const phase = err instanceof StartupError ? err.phase : 'unknown';
     log.error({ phase, reason: describeError(err) }, `start-up failed in phase "${phase}"`);
+    reportFailure(phase, err, log);
     await shutdown(client, daemons, log, closers);
     termination.dispose();
     return EXIT_FATAL;
@@ -212,6 +214,23 @@ async function shutdown(
   await client?.close({ timeoutMs: 1000 });
   await daemons.stop();
   log.info('vmpod launcher stopped');
+}
+
+/** The last lines of a failed start: the cause chain and where to look, also kept in a file. */
+function reportFailure(phase: string, err: unknown, log: Logger): void {
+  const report = failureReport(phase, err);
+  const writeError = writeFailureReport(report);
+  log.error(
+    {
+      phase,
+      code: report.code,
+      causes: report.causes,
+      lookAt: report.lookAt,
+      report: writeError ? undefined : FAILURE_REPORT_PATH,
+    },
+    `what to look at: ${report.lookAt.join('; ')}`,
+  );
+  if (writeError) log.warn({ reason: writeError.message }, 'could not write the failure report');
 }
 
 function vmiContext(cfg: LauncherConfig): Record<string, string> {
