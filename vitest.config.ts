@@ -10,7 +10,9 @@ const protoAsText = {
 };
 
 // Three levels of the testing ladder (ARCHITECTURE.md). Integration and e2e need root, namespaces
-// and real daemons; they run serially because they share the machine's kernel state.
+// and real daemons; they run serially because they share the machine's kernel state. `fuzz` runs
+// every outside-facing decoder for a fixed budget of inputs (test/fuzz/README.md); `chaos` injects
+// faults into running VM pods and prints a table of outcomes (test/chaos/chaos.test.ts).
 export default defineConfig({
   test: {
     projects: [
@@ -31,6 +33,21 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
+          globalSetup: ['test/helpers/require-root.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        plugins: [protoAsText],
+        test: { name: 'fuzz', include: ['test/fuzz/**/*.test.ts'], testTimeout: 600_000 },
+      },
+      {
+        plugins: [protoAsText],
+        test: {
+          name: 'chaos',
+          include: ['test/chaos/**/*.test.ts'],
           globalSetup: ['test/helpers/require-root.ts'],
           testTimeout: 300_000,
           hookTimeout: 300_000,

@@ -186,8 +186,8 @@ export interface NotifyTestServer {
   readonly socketPath: string;
   readonly domainEvents: RecordedDomainEvent[];
   readonly k8sEvents: RecordedK8sEvent[];
-  /** What HandleDomainEvent / HandleK8sEvent answer next (default success). */
-  reply: { success: boolean; message: string } | { grpcCode: number; details: string };
+  /** What HandleDomainEvent / HandleK8sEvent answer next (default success); `hang`: never answer. */
+  reply: { success: boolean; message: string } | { grpcCode: number; details: string } | { hang: true };
   /** Resolves once predicate holds (checked on every recorded notification), or rejects. */
   waitFor(predicate: (s: NotifyTestServer) => boolean, timeoutMs: number): Promise<void>;
   close(): Promise<void>;
@@ -204,6 +204,7 @@ export async function startNotifyServer(socketPath: string): Promise<NotifyTestS
   };
   const answer = (cb: grpc.sendUnaryData<AnyMessage>) => {
     const r = state.reply;
+    if ('hang' in r) return;
     if ('grpcCode' in r) cb({ code: r.grpcCode, details: r.details });
     else cb(null, r);
   };
