@@ -86,9 +86,20 @@ export async function runLauncher(argv: readonly string[], env: NodeJS.ProcessEn
     await clock.run('libvirt-start', () => daemons.start());
     await clock.run('libvirt-connect', () => daemons.waitAnswering(LIBVIRT_CONNECT_DEADLINE_MS, abort));
     client = await clock.run('libvirt-client', () =>
-      LibvirtClient.connect({ socketPath: layout.socket, uri: layout.uri }),
+      // A pod lives for months: the client keeps reconnecting for as long as the daemons are
+      // being restarted (their own backoff reaches 30 s), rather than giving up after 30 s.
+      LibvirtClient.connect({
+        socketPath: layout.socket,
+        uri: layout.uri,
+        reconnect: { deadlineMs: Number.POSITIVE_INFINITY },
+      }),
     );
     const libvirt = client;
+    const clientLog = forFile(root, 'libvirt-client.ts');
+    libvirt.on('disconnected', (err) =>
+      clientLog.warn({ reason: describeError(err) }, 'lost the libvirt connection: reconnecting'),
+    );
+    libvirt.on('reconnected', () => clientLog.info('libvirt connection re-established'));
     // libvirt learns what the emulator can do (it runs qemu twice to ask) on the first call that
     // needs it, which would be define. Asked now, in the background, that happens while the
     // command server, the network and the disks are being set up.

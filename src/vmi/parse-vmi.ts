@@ -29,7 +29,8 @@ export function parseVmiText(text: string): Vmi {
   let doc: unknown;
   try {
     // JSON is YAML 1.2, so one parser reads both; only the first document is a VMI.
-    doc = parseYaml(text, { strict: true, uniqueKeys: true, prettyErrors: false });
+    // logLevel error: warnings (an unresolved tag) would go to process.emitWarning, i.e. stderr.
+    doc = parseYaml(text, { strict: true, uniqueKeys: true, prettyErrors: false, logLevel: 'error' });
   } catch (cause) {
     throw new VmpodError('VMI_INVALID', `VMI is neither JSON nor YAML: ${(cause as Error).message}`, {
       cause,

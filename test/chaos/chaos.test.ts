@@ -78,6 +78,38 @@ describe('faults around a running guest', () => {
     });
   });
 
+  it('the libvirt daemon crash-looping', async () => {
+    const r = row(
+      `kill -9 ${daemon ?? 'virtqemud'} 3× in a row`,
+      'restarts back off (growing delays), crash loop reported, client reconnects, no ping lost',
+    );
+    const reconnects = () => p.pod.stderr.split('"msg":"Libvirt reconnected').length - 1;
+    const reconnectsBefore = reconnects();
+    const pinger = p.pingWhile();
+    const delays: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const before = p.pids(daemon);
+      expect(before).toHaveLength(1);
+      const t0 = Date.now();
+      process.kill(before[0] as number, 'SIGKILL');
+      await until(() => p.pids(daemon).some((x) => !before.includes(x)), 60_000, `${daemon} restarted`);
+      delays.push(Date.now() - t0);
+    }
+    await until(() => reconnects() > reconnectsBefore, 60_000, 'the client reconnected');
+    await until(async () => (await p.actual())?.Status === 'Running', 60_000, 'GetDomain answers Running');
+    const { sent, lost } = await pinger.stop();
+    const loop = logLines(p).filter((o) => o.crashLoop === true).length;
+    r.observed = `restarted after ${delays.join(', ')} ms; crash-loop reports: ${loop}; ${lost}/${sent} pings lost`;
+    r.guestReachable = (await p.ping()) ? 'yes' : 'no';
+    r.notificationsLost = sameState(p.lastNotified(), await p.actual()) ? 0 : 1;
+    finish(r, () => {
+      expect(delays[2]).toBeGreaterThan(delays[0] as number);
+      expect(loop).toBeGreaterThan(0);
+      expect(lost, r.observed).toBe(0);
+      expect(r.notificationsLost).toBe(0);
+    });
+  });
+
   it('notify server absent for longer than a notification’s retry budget', async () => {
     const r = row(
       'notify server absent (25 s)',
