@@ -234,6 +234,7 @@ function reportFailure(phase: string, err: unknown, log: Logger): void {
   log.error(
     {
       phase,
+      reason: describeError(err),
       code: report.code,
       causes: report.causes,
       lookAt: report.lookAt,

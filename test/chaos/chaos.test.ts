@@ -513,7 +513,7 @@ describe('a failed start-up', () => {
         .map((l) => JSON.parse(l) as Record<string, unknown>);
       const hint = lines.find((o) => String(o.msg).startsWith('what to look at:'));
       const report = JSON.parse(
-        readFileSync(`/proc/${p.pid1}/root/var/run/kubevirt-private/vmpod/failure.json`, 'utf8'),
+        readFileSync(`/proc/${p.pid1}/root/run/kubevirt-private/vmpod/failure.json`, 'utf8'),
       ) as { phase: string; code: string; causes: string[] };
       await sleep(2000);
       const alive = p.pod.child.exitCode === null;
