@@ -6,9 +6,11 @@ import { buildOnce } from '../helpers/build.js';
 import { buildGuest } from '../helpers/guest.js';
 import { type PodConsole, podConsole } from '../helpers/pod-console.js';
 import { createSandbox, type Sandbox, type SandboxProcess } from '../helpers/sandbox.js';
+import { kernelBootVmi, withKernelBoot } from '../helpers/test-vmi.js';
 import {
   type CmdTestClient,
   connectCmd,
+  controllerArgs,
   type NotifyTestServer,
   startNotifyServer,
   vmiRequest,
@@ -22,7 +24,6 @@ import {
 
 const root = resolve(import.meta.dirname, '../..');
 const monitorBin = resolve(root, 'dist/bin/virt-launcher-monitor');
-const KERNEL_BOOT = '/run/kubevirt/container-disks/kernel-boot';
 export const NODE_IP = '10.244.0.1';
 /** Where each pod's output is kept after the suite. */
 export const LOG_DIR = join(tmpdir(), 'vmpod-chaos');
@@ -58,40 +59,15 @@ export async function startFailingPod(index: number, extraArgs: readonly string[
   await buildOnce();
   const name = `chaos${index}`;
   const sb = await createSandbox({ ip: `10.244.0.${100 + index}/24`, gateway: NODE_IP, hostname: name });
-  const pod = sb.start([monitorBin, ...launcherArgs(name, uidOf(index), 30), ...extraArgs]);
+  const pod = sb.start([
+    monitorBin,
+    ...controllerArgs({ name, namespace: 'chaos', uid: uidOf(index), gracePeriodSeconds: 30 }),
+    ...extraArgs,
+  ]);
   return { sb, pod, pid1: await pod.pid1() };
 }
 
 const uidOf = (index: number) => `c4a05000-0000-4000-8000-${String(index).padStart(12, '0')}`;
-
-/** virt-controller's arguments for the monitor (KUBEVIRT.md §1.4.1). */
-function launcherArgs(name: string, uid: string, grace: number): string[] {
-  return [
-    '--qemu-timeout',
-    '271s',
-    '--name',
-    name,
-    '--uid',
-    uid,
-    '--namespace',
-    'chaos',
-    '--kubevirt-share-dir',
-    '/var/run/kubevirt',
-    '--ephemeral-disk-dir',
-    '/var/run/kubevirt-ephemeral-disks',
-    '--container-disk-dir',
-    '/var/run/kubevirt/container-disks',
-    '--grace-period-seconds',
-    String(grace),
-    '--hook-sidecars',
-    '0',
-    '--ovmf-path',
-    '/usr/share/OVMF',
-    '--hypervisor',
-    'kvm',
-    '--allow-emulation',
-  ];
-}
 
 export interface ChaosPod {
   readonly sb: Sandbox;
@@ -122,33 +98,6 @@ export interface ChaosPod {
   destroy(): Promise<void>;
 }
 
-function vmiFor(name: string, uid: string, kernelArgs: string, grace: number): Record<string, unknown> {
-  return {
-    apiVersion: 'kubevirt.io/v1',
-    kind: 'VirtualMachineInstance',
-    metadata: { name, namespace: 'chaos', uid },
-    spec: {
-      terminationGracePeriodSeconds: grace,
-      domain: {
-        resources: { requests: { memory: '256Mi' } },
-        firmware: {
-          kernelBoot: {
-            kernelArgs: `console=ttyS0 ${kernelArgs}`.trim(),
-            container: {
-              image: 'vmpod/test-guest',
-              kernelPath: '/boot/vmlinuz',
-              initrdPath: '/boot/initrd.img',
-            },
-          },
-        },
-        devices: { interfaces: [{ name: 'default', bridge: {} }] },
-      },
-      networks: [{ name: 'default', pod: {} }],
-    },
-    status: { phase: 'Scheduled' },
-  };
-}
-
 async function waitForFile(path: string, pod: SandboxProcess, timeoutMs: number): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!existsSync(path)) {
@@ -166,22 +115,23 @@ export async function startChaosPod(opts: ChaosPodOptions): Promise<ChaosPod> {
   const uid = uidOf(opts.index);
   const podIp = `10.244.0.${100 + opts.index}`;
   const grace = opts.gracePeriodSeconds ?? 30;
-  const vmi = vmiFor(name, uid, opts.kernelArgs ?? '', Math.max(0, grace - 15));
+  const vmi = kernelBootVmi({
+    name,
+    namespace: 'chaos',
+    uid,
+    kernelArgs: opts.kernelArgs ?? '',
+    terminationGracePeriodSeconds: Math.max(0, grace - 15),
+    status: { phase: 'Scheduled' },
+  });
   const sb = await createSandbox({ ip: `${podIp}/24`, gateway: NODE_IP, hostname: name });
-  const args = [...launcherArgs(name, uid, grace), ...(opts.extraArgs ?? [])];
+  const args = [
+    ...controllerArgs({ name, namespace: 'chaos', uid, gracePeriodSeconds: grace }),
+    ...(opts.extraArgs ?? []),
+  ];
   // The kernel-boot artifacts where virt-handler mounts them, then the monitor as PID 1.
-  const pod = sb.start(
-    [
-      'sh',
-      '-c',
-      `mkdir -p ${KERNEL_BOOT} && cp "$0" "$1" ${KERNEL_BOOT}/ && shift && exec "$@"`,
-      guest.kernel,
-      guest.initrd,
-      monitorBin,
-      ...args,
-    ],
-    { env: { POD_NAME: `virt-launcher-${name}-abcde` } },
-  );
+  const pod = sb.start(withKernelBoot(guest, [monitorBin, ...args]), {
+    env: { POD_NAME: `virt-launcher-${name}-abcde` },
+  });
   const pid1 = await pod.pid1();
   const share = `/proc/${pid1}/root/run/kubevirt`;
   await waitForFile(`${share}/sockets/launcher-sock`, pod, 60_000);

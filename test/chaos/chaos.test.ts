@@ -31,6 +31,12 @@ function logLines(p: ChaosPod): Record<string, unknown>[] {
     });
 }
 
+/** After a fault: does the guest answer ping, and does the handler know the domain's current state? */
+async function observe(r: ChaosRow, p: ChaosPod): Promise<void> {
+  r.guestReachable = (await p.ping()) ? 'yes' : 'no';
+  r.notificationsLost = sameState(p.lastNotified(), await p.actual()) ? 0 : 1;
+}
+
 function finish(r: ChaosRow, checks: () => void): void {
   checks();
   r.ok = true;
@@ -100,8 +106,7 @@ describe('faults around a running guest', () => {
     const { sent, lost } = await pinger.stop();
     const loop = logLines(p).filter((o) => o.crashLoop === true).length;
     r.observed = `restarted after ${delays.join(', ')} ms; crash-loop reports: ${loop}; ${lost}/${sent} pings lost`;
-    r.guestReachable = (await p.ping()) ? 'yes' : 'no';
-    r.notificationsLost = sameState(p.lastNotified(), await p.actual()) ? 0 : 1;
+    await observe(r, p);
     finish(r, () => {
       expect(delays[2]).toBeGreaterThan(delays[0] as number);
       expect(loop).toBeGreaterThan(0);
@@ -225,8 +230,7 @@ describe('faults around a running guest', () => {
     });
     await until(() => bound() > boundBefore, 30_000, 'the guest took a new lease');
     r.observed = `launcher pid ${launcher.join()} → ${p.pids('virt-launcher').join()}; guest took a new lease`;
-    r.guestReachable = (await p.ping()) ? 'yes' : 'no';
-    r.notificationsLost = sameState(p.lastNotified(), await p.actual()) ? 0 : 1;
+    await observe(r, p);
     finish(r, () => {
       expect(exec).toMatchObject({ exitCode: 0 });
       expect(p.pids('virt-launcher')).toEqual(launcher);
@@ -262,8 +266,7 @@ describe('faults around a running guest', () => {
     r.observed = `${answered} answered, ${refused} refused with a gRPC status; launcher pid unchanged: ${
       p.pids('virt-launcher').join() === launcher.join()
     }`;
-    r.guestReachable = (await p.ping()) ? 'yes' : 'no';
-    r.notificationsLost = sameState(p.lastNotified(), await p.actual()) ? 0 : 1;
+    await observe(r, p);
     finish(r, () => {
       expect(answered + refused).toBe(1000);
       expect(ping).toMatchObject({ success: true });

@@ -11,6 +11,7 @@ import {
   type CmdTestClient,
   type NotifyTestServer,
   connectCmd,
+  controllerArgs,
   sendRawCmd,
   startNotifyServer,
   vmiRequest,
@@ -52,38 +53,6 @@ function exampleVmi(namespace: string, uid: string) {
     metadata: { ...vmi.metadata, namespace, uid },
     status: { phase: 'Scheduled' },
   };
-}
-
-/** virt-controller's argument list for this VMI (§1.4.1), in its order. */
-function controllerArgs(name: string, namespace: string, uid: string, extra: string[]): string[] {
-  return [
-    '--qemu-timeout',
-    '271s',
-    '--name',
-    name,
-    '--uid',
-    uid,
-    '--namespace',
-    namespace,
-    '--kubevirt-share-dir',
-    '/var/run/kubevirt',
-    '--ephemeral-disk-dir',
-    '/var/run/kubevirt-ephemeral-disks',
-    '--container-disk-dir',
-    '/var/run/kubevirt/container-disks',
-    '--grace-period-seconds',
-    '15', // terminationGracePeriodSeconds 0 + 15
-    '--hook-sidecars',
-    '0',
-    '--ovmf-path',
-    '/usr/share/OVMF',
-    '--disk-memory-limit',
-    '2097152000',
-    '--hypervisor',
-    'kvm',
-    ...extra,
-    '--allow-emulation',
-  ];
 }
 
 async function waitForFile(path: string, pod: SandboxProcess, timeoutMs: number): Promise<void> {
@@ -159,7 +128,7 @@ function dropInFlow(mode: Mode) {
           guest.disk,
           vmpodBin,
           monitorBin,
-          ...controllerArgs(name, namespace, uid, ['--run-as-nonroot']),
+          ...controllerArgs({ name, namespace, uid, extra: ['--run-as-nonroot'] }),
         ];
       } else {
         setup.push('shift', 'exec "$@"');
@@ -170,7 +139,7 @@ function dropInFlow(mode: Mode) {
           guest.disk,
           vmpodBin,
           monitorBin,
-          ...controllerArgs(name, namespace, uid, []),
+          ...controllerArgs({ name, namespace, uid }),
         ];
       }
       const env: Record<string, string> = { POD_NAME: `virt-launcher-${name}-abcde` };

@@ -7,6 +7,7 @@ import { buildGuest, type DhcpLease, type GuestEvent } from '../helpers/guest.js
 import { type PodConsole, podConsole } from '../helpers/pod-console.js';
 import { createSandbox, type Sandbox, type SandboxProcess } from '../helpers/sandbox.js';
 import { type CmdTestClient, connectCmd } from '../helpers/virt-handler.js';
+import { kernelBootVmi, withKernelBoot } from '../helpers/test-vmi.js';
 
 // Multus secondary networks with the bridge binding, as vmi-multus-multiple-net.yaml uses them:
 // the pod network on eth0, `red` on the pod's net1 (with IPAM: vmpod hands its address to the
@@ -20,42 +21,16 @@ const domainName = `default_${name}`;
 const red = { podIp: '192.168.100.10', nodeIp: '192.168.100.1', mac: '02:00:00:aa:bb:01', mtu: 1400 };
 const blue = { mac: '02:00:00:aa:bb:02', guestIp: '192.168.200.10', nodeIp: '192.168.200.1' };
 
-const vmiYaml = `apiVersion: kubevirt.io/v1
-kind: VirtualMachineInstance
-metadata:
-  name: ${name}
-  namespace: default
-  uid: ${uid}
-spec:
-  domain:
-    resources:
-      requests:
-        memory: 256Mi
-    firmware:
-      kernelBoot:
-        kernelArgs: console=ttyS0
-        container:
-          image: vmpod/test-guest
-          kernelPath: /boot/vmlinuz
-          initrdPath: /boot/initrd.img
-    devices:
-      interfaces:
-        - name: default
-          bridge: {}
-        - name: red
-          bridge: {}
-        - name: blue
-          bridge: {}
-  networks:
-    - name: default
-      pod: {}
-    - name: red
-      multus:
-        networkName: red
-    - name: blue
-      multus:
-        networkName: blue
-`;
+const vmi = kernelBootVmi({
+  name,
+  uid,
+  interfaces: ['default', 'red', 'blue'].map((n) => ({ name: n, bridge: {} })),
+  networks: [
+    { name: 'default', pod: {} },
+    { name: 'red', multus: { networkName: 'red' } },
+    { name: 'blue', multus: { networkName: 'blue' } },
+  ],
+});
 
 let dir: string;
 let sb: Sandbox;
@@ -86,7 +61,7 @@ beforeAll(async () => {
   await buildOnce();
   const guest = await buildGuest();
   dir = await mkdtemp(join(tmpdir(), 'vmpod-e2e-multus-'));
-  await writeFile(join(dir, `${name}.yaml`), vmiYaml);
+  await writeFile(join(dir, `${name}.yaml`), JSON.stringify(vmi));
   sb = await createSandbox({ ip: '10.244.0.50/24', gateway: '10.244.0.1', hostname: name, mtu: 1450 });
   // What Multus would have plugged in: net1 with an address from its IPAM, net2 with none.
   await sb.addInterface({
@@ -98,16 +73,9 @@ beforeAll(async () => {
     nodeIp: `${red.nodeIp}/24`,
   });
   await sb.addInterface({ podName: 'net2', nodeName: 'veth-net2', mac: blue.mac });
-  const kernelBoot = '/run/kubevirt/container-disks/kernel-boot';
-  pod = sb.start([
-    'sh',
-    '-c',
-    `mkdir -p ${kernelBoot} && cp "$0" "$1" ${kernelBoot}/ && exec "$2" run --vmi "$3"`,
-    guest.kernel,
-    guest.initrd,
-    join(root, 'dist/bin/vmpod'),
-    join(dir, `${name}.yaml`),
-  ]);
+  pod = sb.start(
+    withKernelBoot(guest, [join(root, 'dist/bin/vmpod'), 'run', '--vmi', join(dir, `${name}.yaml`)]),
+  );
   pid1 = await pod.pid1();
   guestConsole = podConsole(pid1, uid, pod);
   await pod.waitForLine((l) => l.includes('"msg":"standalone VMI started"'), 240_000);

@@ -7,6 +7,7 @@ import { buildOnce } from '../helpers/build.js';
 import { buildGuest, type DhcpLease, type Guest, type GuestEvent } from '../helpers/guest.js';
 import { type PodConsole, podConsole } from '../helpers/pod-console.js';
 import { createSandbox, type Sandbox, type SandboxProcess } from '../helpers/sandbox.js';
+import { withKernelBoot } from '../helpers/test-vmi.js';
 
 // The whole job, standalone: `vmpod run --vmi FILE` as PID 1 of a pod sandbox boots the test
 // guest (kernel boot, bridge binding on the pod network) under TCG; the guest gets the pod's
@@ -68,16 +69,9 @@ beforeAll(async () => {
   await writeFile(join(dir, 'testvmi.yaml'), vmiYaml);
   sb = await createSandbox(pod);
   // What virt-handler would have mounted: the kernel-boot artifacts of the VMI's container.
-  const kernelBoot = '/run/kubevirt/container-disks/kernel-boot';
-  h = sb.start([
-    'sh',
-    '-c',
-    `mkdir -p ${kernelBoot} && cp "$0" "$1" ${kernelBoot}/ && exec "$2" run --vmi "$3"`,
-    guest.kernel,
-    guest.initrd,
-    join(root, 'dist/bin/vmpod'),
-    join(dir, 'testvmi.yaml'),
-  ]);
+  h = sb.start(
+    withKernelBoot(guest, [join(root, 'dist/bin/vmpod'), 'run', '--vmi', join(dir, 'testvmi.yaml')]),
+  );
   pid1 = await h.pid1();
   console_ = podConsole(pid1, uid, h);
   await h.waitForLine((l) => l.includes('"msg":"standalone VMI started"'), 240_000);

@@ -10,6 +10,9 @@ import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { VmpodError } from '../../src/errors.js';
+import { prng } from '../helpers/prng.js';
+
+export { prng };
 
 export const CORPUS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'corpus');
 export const DEFAULT_SEED = 0x5eed_f022;
@@ -33,18 +36,6 @@ function envInt(name: string, fallback: number): number {
 }
 
 export type Rng = () => number;
-
-/** mulberry32: tiny, fast, and good enough to pick mutations. */
-export function prng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export const below = (rand: Rng, n: number): number => Math.floor(rand() * n);
 export function pick<T>(rand: Rng, items: readonly T[]): T {

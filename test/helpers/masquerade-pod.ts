@@ -5,6 +5,7 @@ import { buildOnce } from './build.js';
 import { buildGuest } from './guest.js';
 import { type PodConsole, podConsole } from './pod-console.js';
 import { type Sandbox, type SandboxProcess, createSandbox } from './sandbox.js';
+import { kernelBootVmi, withKernelBoot } from './test-vmi.js';
 import { type CmdTestClient, connectCmd } from './virt-handler.js';
 
 // A pod sandbox running `vmpod run --vmi` with the test guest (kernel boot) behind a masquerade
@@ -39,7 +40,7 @@ export async function startMasqueradePod(opts: {
   const guest = await buildGuest();
   const dir = await mkdtemp(join(tmpdir(), 'vmpod-e2e-masq-'));
   const vmiPath = join(dir, `${opts.name}.yaml`);
-  await writeFile(vmiPath, vmiYaml(opts.name, opts.uid));
+  await writeFile(vmiPath, vmiJson(opts.name, opts.uid));
   const sb = await createSandbox({
     ip: `${opts.podIp}/24`,
     gateway: NODE_IP,
@@ -47,16 +48,7 @@ export async function startMasqueradePod(opts: {
     mtu: 1450,
     ...(opts.podIp6 ? { ipv6: opts.podIp6, gateway6: NODE_IP6 } : {}),
   });
-  const kernelBoot = '/run/kubevirt/container-disks/kernel-boot';
-  const pod = sb.start([
-    'sh',
-    '-c',
-    `mkdir -p ${kernelBoot} && cp "$0" "$1" ${kernelBoot}/ && exec "$2" run --vmi "$3"`,
-    guest.kernel,
-    guest.initrd,
-    join(root, 'dist/bin/vmpod'),
-    vmiPath,
-  ]);
+  const pod = sb.start(withKernelBoot(guest, [join(root, 'dist/bin/vmpod'), 'run', '--vmi', vmiPath]));
   const pid1 = await pod.pid1();
   await pod.waitForLine((l) => l.includes('"msg":"standalone VMI started"'), 120_000);
   const handler = await connectCmd(`/proc/${pid1}/root/run/kubevirt/sockets/launcher-sock`);
@@ -91,33 +83,8 @@ export async function startMasqueradePod(opts: {
   };
 }
 
-function vmiYaml(name: string, uid: string): string {
-  return `apiVersion: kubevirt.io/v1
-kind: VirtualMachineInstance
-metadata:
-  name: ${name}
-  namespace: default
-  uid: ${uid}
-spec:
-  domain:
-    resources:
-      requests:
-        memory: 256Mi
-    firmware:
-      kernelBoot:
-        kernelArgs: console=ttyS0
-        container:
-          image: vmpod/test-guest
-          kernelPath: /boot/vmlinuz
-          initrdPath: /boot/initrd.img
-    devices:
-      interfaces:
-        - name: default
-          masquerade: {}
-          ports:
-            - port: 8080
-  networks:
-    - name: default
-      pod: {}
-`;
+function vmiJson(name: string, uid: string): string {
+  return JSON.stringify(
+    kernelBootVmi({ name, uid, interfaces: [{ name: 'default', masquerade: {}, ports: [{ port: 8080 }] }] }),
+  );
 }

@@ -325,3 +325,43 @@ export async function sendRawCmd(socketPath: string, method: string, bytes: Uint
     client.close();
   }
 }
+
+/** virt-controller's arguments for the compute container's monitor (KUBEVIRT.md §1.4.1), in its order. */
+export function controllerArgs(o: {
+  readonly name: string;
+  readonly namespace: string;
+  readonly uid: string;
+  /** terminationGracePeriodSeconds + 15 (default 15). */
+  readonly gracePeriodSeconds?: number;
+  /** Flags before --allow-emulation, e.g. --run-as-nonroot. */
+  readonly extra?: readonly string[];
+}): string[] {
+  return [
+    '--qemu-timeout',
+    '271s',
+    '--name',
+    o.name,
+    '--uid',
+    o.uid,
+    '--namespace',
+    o.namespace,
+    '--kubevirt-share-dir',
+    '/var/run/kubevirt',
+    '--ephemeral-disk-dir',
+    '/var/run/kubevirt-ephemeral-disks',
+    '--container-disk-dir',
+    '/var/run/kubevirt/container-disks',
+    '--grace-period-seconds',
+    String(o.gracePeriodSeconds ?? 15),
+    '--hook-sidecars',
+    '0',
+    '--ovmf-path',
+    '/usr/share/OVMF',
+    '--disk-memory-limit',
+    '2097152000',
+    '--hypervisor',
+    'kvm',
+    ...(o.extra ?? []),
+    '--allow-emulation',
+  ];
+}

@@ -1,11 +1,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CRASH_LOOP_AFTER, LibvirtDaemons } from '../../../src/launcher/libvirt-daemons.js';
 import type { LibvirtLayout } from '../../../src/launcher/libvirt-paths.js';
+import { captureLog } from '../../helpers/capture-log.js';
 
 // `/bin/sh -f SCRIPT` stands in for each daemon: the layout's "config file" is the script it runs.
 
@@ -21,17 +20,6 @@ afterEach(async () => {
   daemons = undefined;
   await rm(dir, { recursive: true, force: true });
 });
-
-function captureLog(): { log: pino.Logger; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { log: pino({ level: 'debug' }, sink), lines };
-}
 
 async function layout(mainScript: string, virtlogdScript: string): Promise<LibvirtLayout> {
   const daemonConf = join(dir, 'main.sh');

@@ -2,10 +2,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type QemuMonitorOptions, monitorQemu } from '../../../src/launcher/qemu-monitor.js';
+import { captureLog } from '../../helpers/capture-log.js';
 
 // A `sleep` stands in for qemu. The monitor's tick is a minute long, so only the exit watch can
 // end a test in time.
@@ -25,17 +24,6 @@ afterEach(async () => {
   children = [];
   await rm(dir, { recursive: true, force: true });
 });
-
-function captureLog(): { log: pino.Logger; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { log: pino({ level: 'debug' }, sink), lines };
-}
 
 async function fakeQemu(): Promise<{ pid: number; pidFile: string }> {
   const child = spawn('sleep', ['1000'], { stdio: 'ignore' });

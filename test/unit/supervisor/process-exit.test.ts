@@ -1,27 +1,15 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Libc } from '../../../src/native/libc.js';
 import { watchProcessExit } from '../../../src/supervisor/process-exit.js';
+import { captureLog } from '../../helpers/capture-log.js';
 
 // The pidfd mechanism against an in-memory libc whose poll(2) completes when the test says so.
 
 const POLLIN = 0x1;
 const POLLNVAL = 0x20;
-
-function captureLog(): { log: pino.Logger; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { log: pino({ level: 'debug' }, sink), lines };
-}
 
 interface PendingPoll {
   fds: Buffer;

@@ -1,5 +1,3 @@
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { TypedParamScalar } from '../../../../src/libvirt/index.js';
 import type { AgentDomain } from '../../../../src/launcher/agent/commands.js';
@@ -10,17 +8,7 @@ import {
   firstPeriod,
   nextPeriod,
 } from '../../../../src/launcher/agent/poller.js';
-
-function captureLog(): { log: pino.Logger; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { log: pino({ level: 'debug' }, sink), lines };
-}
+import { captureLog } from '../../../helpers/capture-log.js';
 
 interface Agent {
   fsfreeze: string;
