@@ -1,5 +1,6 @@
 import { describeError, errorCode } from '../errors.js';
 import { type Logger, forFile } from '../log/logger.js';
+import { Ring } from '../log/ring.js';
 import { formatMac } from './ipv4.js';
 import type { Lease } from './lease.js';
 import { decodeMessage, encodeMessage, optionData } from './message.js';
@@ -20,10 +21,29 @@ export interface DhcpServerOptions {
   readonly tapName?: string | undefined;
 }
 
+/** One request heard, for troubleshooting (`vmpod net`). */
+export interface DhcpExchange {
+  /** Epoch ms. */
+  readonly at: number;
+  readonly client: string;
+  readonly xid: number;
+  readonly request: string;
+  /** The reply type sent, or undefined when ignored. */
+  readonly reply: string | undefined;
+  readonly ignoredReason?: string;
+}
+
 export interface DhcpServer {
   readonly stats: { received: number; replied: number; ignored: number; malformed: number };
+  /** Read-only views for troubleshooting: where it listens, what it hands out, what it heard. */
+  readonly interfaceName: string;
+  readonly lease: Lease;
+  recentExchanges(): DhcpExchange[];
   close(): Promise<void>;
 }
+
+/** Exchanges kept for `vmpod net`. */
+const RECENT_EXCHANGES = 32;
 
 const TYPE_NAMES = ['', 'DISCOVER', 'OFFER', 'REQUEST', 'DECLINE', 'ACK', 'NAK', 'RELEASE', 'INFORM'];
 /** Malformed packets are logged at most this often, so a flood cannot flood the log too. */
@@ -34,6 +54,7 @@ export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServ
   const prepared = prepareLease(opts.lease);
   for (const warning of prepared.options.warnings) log.warn({ reason: warning }, 'DHCP option dropped');
   const stats = { received: 0, replied: 0, ignored: 0, malformed: 0 };
+  const recent = new Ring<DhcpExchange>(RECENT_EXCHANGES);
   let lastMalformedLog = 0;
   let unlogged = 0;
   let transport: DhcpTransport | undefined;
@@ -62,6 +83,14 @@ export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServ
     const decision = buildReply(request, prepared);
     if (decision.kind === 'ignore') {
       stats.ignored++;
+      recent.push({
+        at: Date.now(),
+        client,
+        xid: request.xid,
+        request: requestType,
+        reply: undefined,
+        ignoredReason: decision.reason,
+      });
       log.info(
         { client, xid: request.xid, request: requestType, reason: decision.reason },
         'DHCP request ignored',
@@ -71,6 +100,7 @@ export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServ
     const to = replyDestination(request, d.source);
     const bytes = encodeMessage(decision.message);
     stats.replied++;
+    recent.push({ at: Date.now(), client, xid: request.xid, request: requestType, reply: decision.type });
     log.info(
       {
         client,
@@ -99,5 +129,11 @@ export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServ
     'DHCP server listening',
   );
   const t = transport;
-  return { stats, close: () => t.close() };
+  return {
+    stats,
+    interfaceName: opts.interfaceName,
+    lease: opts.lease,
+    recentExchanges: () => recent.toArray(),
+    close: () => t.close(),
+  };
 }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { type LauncherConfig, launcherConfig } from '../config/launcher-config.js';
 import { VmpodError, describeError } from '../errors.js';
-import { type Logger, createLogger, forFile } from '../log/logger.js';
+import { type Logger, RecentLines, createLogger, forFile } from '../log/logger.js';
 import { EXIT_FATAL } from '../supervisor/exit-code.js';
 import { type Domain, LibvirtClient } from '../libvirt/index.js';
 import { TerminationSignal, listenForTermination } from '../supervisor/termination.js';
@@ -15,6 +15,7 @@ import { EARLY_EXIT_ENV, earlyExitRequested, waitForDomain } from './wait-for-do
 import { startCommandPlane } from './command-plane.js';
 import { FAILURE_REPORT_PATH, failureReport, writeFailureReport } from './failure-report.js';
 import { domainKiller, waitForFinalNotification } from './events/index.js';
+import { startControl } from './control/index.js';
 
 // virt-launcher: prepares the pod, runs libvirt's daemons, and lives as long as the VM does
 // (KUBEVIRT.md §1.3.2). Returns the process exit code; only main.ts exits.
@@ -34,7 +35,11 @@ export async function runLauncher(argv: readonly string[], env: NodeJS.ProcessEn
     log.error({ phase: 'flags', reason: describeError(err) }, 'start-up failed in phase "flags"');
     return EXIT_FATAL;
   }
-  const root = createLogger({ component: 'virt-launcher', verbosity: cfg.verbosity }).child(vmiContext(cfg));
+  // Troubleshooting: the last warnings/errors and libvirt lines, for `vmpod status` and `vmpod logs`.
+  const recent = new RecentLines();
+  const root = createLogger({ component: 'virt-launcher', verbosity: cfg.verbosity, recent }).child(
+    vmiContext(cfg),
+  );
   const log = forFile(root, 'launcher.ts');
   const clock = new PhaseClock(log, t0);
   const termination = listenForTermination(log);
@@ -125,6 +130,9 @@ export async function runLauncher(argv: readonly string[], env: NodeJS.ProcessEn
       }),
     );
     closers.push(() => plane.close());
+    // Troubleshooting socket (`vmpod status|net|events|logs|log-level`); never fails start-up.
+    const control = await startControl({ cfg, layout, clock, daemons, plane, client: libvirt, root, recent });
+    closers.push(() => control.close());
     const pipeline = await clock.run('domain-events', () => plane.startEvents());
     // Step 12: the rename is the readiness signal virt-handler waits for.
     await clock.run('ready', () => plane.server.markReady());

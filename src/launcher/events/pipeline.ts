@@ -8,6 +8,7 @@
 import { describeError } from '../../errors.js';
 import { AgentLifecycleState, type DomainEventKind, LifecycleEvent } from '../../libvirt/index.js';
 import type { Logger } from '../../log/logger.js';
+import { Ring } from '../../log/ring.js';
 import {
   type CachedDomain,
   type CallbackContext,
@@ -40,8 +41,41 @@ export interface EventPipeline<S = unknown> {
   readonly anyNotification: (sinceMs: number) => Promise<void>;
   /** The running guest-agent poller's data, if an agent ever connected. */
   agentSnapshot(): S | undefined;
+  /** The recent libvirt inputs and notifications, oldest first, for troubleshooting. */
+  history(): PipelineHistory;
   close(): Promise<void>;
 }
+
+/** A libvirt event as the pipeline heard it. */
+export interface HeardEvent {
+  /** Epoch ms (the pipeline's clock). */
+  readonly at: number;
+  readonly domain: string;
+  readonly trigger: PipelineTrigger;
+  readonly agentState?: number;
+  /** The 10-slot queue was full: the event was dropped. */
+  readonly dropped: boolean;
+}
+
+/** A notification sent (or given up on) to virt-handler. */
+export interface SentNotification {
+  readonly at: number;
+  readonly domain: string;
+  readonly type: NotificationType;
+  readonly status: string;
+  readonly reason: string;
+  readonly trigger: PipelineTrigger['kind'];
+  readonly delivered: boolean;
+}
+
+export interface PipelineHistory {
+  readonly events: readonly HeardEvent[];
+  readonly notifications: readonly SentNotification[];
+  readonly totals: { readonly events: number; readonly notifications: number };
+}
+
+/** Entries of each history ring. */
+const HISTORY_SLOTS = 64;
 
 export interface PipelineOptions<D extends DomainHandle, S> {
   client: EventSource<D>;
@@ -95,6 +129,8 @@ export async function createEventPipeline<D extends DomainHandle, S>(
   const { client, notifier, log } = opts;
   const now = opts.now ?? Date.now;
   const queue = new InputQueue<LibvirtInput>(opts.queueSlots);
+  const heard = new Ring<HeardEvent>(HISTORY_SLOTS);
+  const sent = new Ring<SentNotification>(HISTORY_SLOTS);
   let closed = false;
 
   // --- signals to the main flow
@@ -145,7 +181,15 @@ export async function createEventPipeline<D extends DomainHandle, S>(
 
   // --- producers: never block, never throw
   const enqueue = (input: LibvirtInput) => {
-    if (!queue.pushEvent(input)) {
+    const accepted = queue.pushEvent(input);
+    heard.push({
+      at: now(),
+      domain: input.name,
+      trigger: input.trigger,
+      ...(input.agentState === undefined ? {} : { agentState: input.agentState }),
+      dropped: !accepted,
+    });
+    if (!accepted) {
       if (!closed)
         log.info(
           { domain: input.name, trigger: input.trigger },
@@ -270,6 +314,15 @@ export async function createEventPipeline<D extends DomainHandle, S>(
     const ok = await notifier.sendDomainEvent(json, n.type).catch((err: unknown) => {
       log.error({ reason: describeError(err) }, 'notifier threw');
       return false;
+    });
+    sent.push({
+      at: now(),
+      domain: name,
+      type: n.type,
+      status: n.domain.Status.Status,
+      reason: n.domain.Status.Reason,
+      trigger: trigger.kind,
+      delivered: ok,
     });
     if (!ok) {
       log.error({ domain: name, eventType: n.type }, 'Could not send domain notify event.');
@@ -406,6 +459,11 @@ export async function createEventPipeline<D extends DomainHandle, S>(
       return new Promise<void>((resolve) => notificationWaiters.add({ since: sinceMs, resolve }));
     },
     agentSnapshot: () => (poller ? poller.snapshot() : undefined),
+    history: () => ({
+      events: heard.toArray(),
+      notifications: sent.toArray(),
+      totals: { events: heard.total, notifications: sent.total },
+    }),
     close: async () => {
       if (closed) return;
       await teardown();

@@ -1,0 +1,204 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type {
+  EventsReport,
+  LogLevelReport,
+  LogsReport,
+  NetReport,
+  StatusReport,
+} from '../../src/launcher/control/protocol.js';
+import { buildOnce } from '../helpers/build.js';
+import { buildGuest, type DhcpLease, type Guest } from '../helpers/guest.js';
+import { type PodConsole, podConsole } from '../helpers/pod-console.js';
+import { createSandbox, type Sandbox, type SandboxProcess } from '../helpers/sandbox.js';
+import { kernelBootVmi, withKernelBoot } from '../helpers/test-vmi.js';
+
+// `kubectl exec <pod> -- vmpod status|net|events|logs|log-level` against a running standalone VM
+// pod: every fact is checked against what the test set up (the pod's address as the lease, the
+// domain running, the daemons alive in the pod), and `log-level debug` takes effect live.
+
+const root = resolve(import.meta.dirname, '../..');
+const vmpod = join(root, 'dist/bin/vmpod');
+const uid = '6a1b2c3d-0000-4000-8000-0000000000c5';
+const name = 'tsvmi';
+const domainName = `default_${name}`;
+const pod = { ip: '10.244.0.10/24', gateway: '10.244.0.1', hostname: name, mtu: 1450 };
+
+let guest: Guest;
+let dir: string;
+let sb: Sandbox;
+let h: SandboxProcess;
+let guestConsole: PodConsole;
+let lease: DhcpLease;
+
+async function vmpodJson<T>(args: string[]): Promise<T> {
+  const r = await sb.exec([vmpod, ...args, '--json']);
+  if (r.code !== 0) throw new Error(`vmpod ${args.join(' ')}: exit ${r.code}\n${r.stdout}\n${r.stderr}`);
+  const lines = r.stdout.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  return JSON.parse(lines[0] as string) as T;
+}
+
+beforeAll(async () => {
+  await buildOnce();
+  guest = await buildGuest();
+  dir = await mkdtemp(join(tmpdir(), 'vmpod-e2e-'));
+  await writeFile(join(dir, 'vmi.json'), JSON.stringify(kernelBootVmi({ name, uid })));
+  sb = await createSandbox(pod);
+  h = sb.start(withKernelBoot(guest, [vmpod, 'run', '--vmi', join(dir, 'vmi.json')]));
+  guestConsole = podConsole(await h.pid1(), uid, h);
+  await h.waitForLine((l) => l.includes('"msg":"standalone VMI started"'), 240_000);
+  const bound = await guestConsole.waitFor('dhcp-bound', 180_000);
+  lease = (bound as { lease: DhcpLease }).lease;
+});
+
+afterAll(async () => {
+  await sb?.destroy();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('vmpod troubleshooting commands in a running VM pod', () => {
+  it('status: the VMI, the running domain, every start-up phase, live children and the sockets', async () => {
+    const s = await vmpodJson<StatusReport>(['status']);
+    expect(s.vmi).toEqual({ namespace: 'default', name, uid });
+    expect(s.domain).toMatchObject({ name: domainName, status: 'Running' });
+    const phases = s.phases.map((p) => p.phase);
+    for (const p of [
+      'directories',
+      'libvirt-start',
+      'libvirt-connect',
+      'cmd-server',
+      'domain-events',
+      'ready',
+    ]) {
+      expect(phases).toContain(p);
+    }
+    for (const p of ['network', 'disks', 'convert', 'define', 'start']) expect(phases).toContain(p);
+    expect(s.monitor.pid).toBe(1);
+    expect(s.launcher.logLevel).toBe('info');
+    const names = s.children.map((c) => c.name);
+    expect(names).toContain('virtlogd');
+    expect(names).toContain('qemu');
+    expect(names.some((n) => n === 'virtqemud' || n === 'libvirtd')).toBe(true);
+    for (const c of s.children) {
+      expect(c.alive, c.name).toBe(true);
+      expect(c.restarts, c.name).toBe(0);
+      // The pid is the pod's own view: the process is there under the expected name.
+      const comm = (await sb.execOk(['cat', `/proc/${c.pid}/comm`])).trim();
+      expect(c.name === 'qemu' ? comm.startsWith('qemu') : comm === c.name, `${c.name} is ${comm}`).toBe(
+        true,
+      );
+    }
+    const sockets = Object.fromEntries(s.sockets.map((k) => [k.name, k]));
+    expect(sockets.libvirt?.exists).toBe(true);
+    expect(sockets.cmd?.exists).toBe(true);
+    expect(sockets.serial0).toEqual({
+      name: 'serial0',
+      path: `/var/run/kubevirt-private/${uid}/virt-serial0`,
+      exists: true,
+    });
+
+    const human = await sb.execOk([vmpod, 'status']);
+    expect(human).toContain(`${domainName}: Running`);
+    expect(human).toMatch(/^\s+cmd-server\s+\d/m);
+  });
+
+  it("net: the pod's address as the lease, the exchanges that gave it, the tap as desired", async () => {
+    const n = await vmpodJson<NetReport>(['net']);
+    expect(n.interfaces).toHaveLength(1);
+    const i = n.interfaces[0] as NetReport['interfaces'][number];
+    expect(i.name).toBe('default');
+    expect(i.dhcp?.lease).toMatchObject({
+      address: '10.244.0.10',
+      prefixLength: 24,
+      gateway: '10.244.0.1',
+      hostname: name,
+      mtu: 1450,
+    });
+    expect(lease.ip).toBe(i.dhcp?.lease.address);
+    expect(i.dhcp?.lease.serverId).toBe(lease.serverId);
+    const exchanges = i.dhcp?.exchanges ?? [];
+    expect(exchanges.length).toBeGreaterThanOrEqual(2);
+    expect(exchanges.map((x) => `${x.request}->${x.reply}`)).toEqual(
+      expect.arrayContaining(['DISCOVER->OFFER', 'REQUEST->ACK']),
+    );
+    expect(i.dhcp?.stats.replied).toBeGreaterThanOrEqual(2);
+    expect(i.checks.length).toBeGreaterThan(0);
+    for (const c of i.checks) expect(c.ok, `${c.what}: ${c.current} vs ${c.desired}`).toBe(true);
+    expect(n.links.find((l) => l.name === i.desired.tap)?.mtu).toBe(1450);
+
+    const human = await sb.execOk([vmpod, 'net']);
+    expect(human).toContain('10.244.0.10/24');
+    expect(human).toContain('REQUEST -> ACK');
+  });
+
+  it('events: the start as libvirt reported it and the notification of a running domain', async () => {
+    const e = await vmpodJson<EventsReport>(['events']);
+    expect(e.listening).toBe(true);
+    expect(e.events.map((x) => x.what)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^lifecycle STARTED/)]),
+    );
+    expect(e.events.every((x) => x.domain === domainName && !x.dropped)).toBe(true);
+    expect(e.notifications.some((x) => x.status === 'Running' && x.delivered)).toBe(true);
+    expect(await sb.execOk([vmpod, 'events'])).toContain('lifecycle STARTED');
+  });
+
+  it("logs: the domain's qemu log and libvirt's lines, filtered by --grep and --tail", async () => {
+    const l = await vmpodJson<LogsReport>(['logs']);
+    expect(l.qemuLog.path).toBe(`/var/log/libvirt/qemu/${domainName}.log`);
+    expect(l.qemuLog.lines.some((x) => x.includes(`guest=${domainName}`))).toBe(true);
+    const grepped = await vmpodJson<LogsReport>(['logs', '--grep', 'guest=default_', '--tail', '1']);
+    expect(grepped.qemuLog.lines).toHaveLength(1);
+    expect(grepped.qemuLog.lines[0]).toContain(`guest=${domainName}`);
+    const human = await sb.execOk([vmpod, 'logs', '--tail', '5']);
+    expect(human).toContain(`== qemu log /var/log/libvirt/qemu/${domainName}.log`);
+    expect(human).toContain('== libvirt daemon lines');
+  });
+
+  it('log-level debug: the launcher logs debug lines from then on, without a restart', async () => {
+    const before = h.stderr.split('\n').filter((x) => x.includes('"level":"debug"')).length;
+    expect(before).toBe(0);
+    const r = await vmpodJson<LogLevelReport>(['log-level', 'debug']);
+    expect(r).toEqual({ from: 'info', to: 'debug' });
+    await h.waitForLine((x) => x.includes('log level changed from info to debug'), 10_000);
+    // Any request is now logged at debug by the control socket.
+    await sb.execOk([vmpod, 'status']);
+    const line = await h.waitForLine(
+      (x) => x.includes('"level":"debug"') && x.includes('control request'),
+      10_000,
+    );
+    expect(JSON.parse(line)).toMatchObject({ component: 'virt-launcher', cmd: 'status', pos: 'control.ts' });
+    expect((await vmpodJson<StatusReport>(['status'])).launcher.logLevel).toBe('debug');
+    const bad = await sb.exec([vmpod, 'log-level', 'loud']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('CONTROL_BAD_LEVEL');
+    await sb.execOk([vmpod, 'log-level', 'info']);
+  });
+});
+
+describe('vmpod status with no launcher', () => {
+  it('says the launcher is not running and exits 3; names the failure report when there is one', async () => {
+    const empty = await createSandbox();
+    try {
+      const p = empty.start([vmpod, 'status']);
+      const exit = await p.wait(30_000);
+      expect(exit.code).toBe(3);
+      expect(p.stderr.trim()).toBe(
+        'vmpod: the launcher is not running in this container (no control socket answering)',
+      );
+      expect(p.stdout).toBe('');
+      const q = empty.start([
+        'sh',
+        '-c',
+        'mkdir -p /var/run/kubevirt-private/vmpod && echo {} >/var/run/kubevirt-private/vmpod/failure.json && exec "$0" status --json',
+        vmpod,
+      ]);
+      expect((await q.wait(30_000)).code).toBe(3);
+      expect(q.stderr).toContain('see /var/run/kubevirt-private/vmpod/failure.json');
+    } finally {
+      await empty.destroy();
+    }
+  });
+});
