@@ -54,6 +54,19 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      // The container image: scripts/build-image, then the e2e boot with vmpod as the container's
+      // PID 1 under podman (test/image/image.test.ts). The first run builds the image's base.
+      {
+        plugins: [protoAsText],
+        test: {
+          name: 'image',
+          include: ['test/image/**/*.test.ts'],
+          globalSetup: ['test/helpers/require-root.ts'],
+          testTimeout: 600_000,
+          hookTimeout: 1_800_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Bundles vmpod into dist/lib (ESM, code-split so each role loads only what it uses) and writes
 // the executable entry points dist/bin/{vmpod,virt-launcher-monitor,virt-launcher,virt-probe,
-// virt-freezer}: a contract that tests, the demo and the container image rely on.
+// virt-freezer,virt-tail}: a contract that tests, the demo and the container image rely on.
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,7 +36,14 @@ await build({
 // Small heaps: the pod pays for every megabyte (KubeVirt budgets 25 Mi + 100 Mi).
 const nodeFlags = '--max-semi-space-size=1 --stack-size=984';
 await mkdir(join(dist, 'bin'), { recursive: true });
-for (const name of ['vmpod', 'virt-launcher-monitor', 'virt-launcher', 'virt-probe', 'virt-freezer']) {
+for (const name of [
+  'vmpod',
+  'virt-launcher-monitor',
+  'virt-launcher',
+  'virt-probe',
+  'virt-freezer',
+  'virt-tail',
+]) {
   const file = join(dist, 'bin', name);
   await writeFile(file, `#!/usr/bin/env -S node ${nodeFlags}\nimport '../lib/main.js';\n`);
   await chmod(file, 0o755);

@@ -34,6 +34,10 @@ async function main(): Promise<number> {
       const { runLauncher } = await import('./launcher/launcher.js');
       return runLauncher(cmd.args, process.env);
     }
+    case 'troubleshoot': {
+      const { runTroubleshoot } = await import('./cli/troubleshoot/command.js');
+      return runTroubleshoot(cmd.command, cmd.args);
+    }
     case 'dhcp-serve': {
       const { runDhcpServe } = await import('./dhcp/dhcp-serve-command.js');
       return runDhcpServe(cmd.args);
@@ -49,6 +53,10 @@ async function main(): Promise<number> {
     case 'virt-freezer': {
       const { runVirtFreezer } = await import('./cli/virt-freezer.js');
       return runVirtFreezer(cmd.args);
+    }
+    case 'virt-tail': {
+      const { runVirtTail } = await import('./cli/virt-tail.js');
+      return runVirtTail(cmd.args);
     }
     case 'version':
       process.stdout.write(`vmpod ${typeof VMPOD_VERSION === 'string' ? VMPOD_VERSION : 'dev'}\n`);

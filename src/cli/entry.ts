@@ -1,4 +1,5 @@
 import { basename } from 'node:path';
+import { TROUBLESHOOT_USAGE, type TroubleshootCommand } from './troubleshoot/usage.js';
 
 // argv → which role this process plays. KubeVirt starts the image's entry points by name
 // (virt-launcher-monitor, virt-launcher); `vmpod <command>` reaches the same roles by subcommand.
@@ -10,8 +11,10 @@ export type Command =
   | { readonly kind: 'pod-network'; readonly args: readonly string[] }
   | { readonly kind: 'virt-probe'; readonly args: readonly string[] }
   | { readonly kind: 'virt-freezer'; readonly args: readonly string[] }
+  | { readonly kind: 'virt-tail'; readonly args: readonly string[] }
   | { readonly kind: 'run'; readonly vmiPath: string; readonly args: readonly string[] }
   | { readonly kind: 'version' }
+  | { readonly kind: 'troubleshoot'; readonly command: TroubleshootCommand; readonly args: readonly string[] }
   | { readonly kind: 'help'; readonly text: string }
   | { readonly kind: 'usage-error'; readonly text: string };
 
@@ -27,11 +30,14 @@ commands:
   pod-network [flags]        build the pod network as virt-handler does (phase 1; needs NET_ADMIN)
   virt-probe [flags]         exec / guest-agent-ping probe through the command socket
   virt-freezer [flags]       freeze / unfreeze the guest's filesystems through the command socket
+  virt-tail --logfile FILE   follow the serial console's log to stdout until qemu's socket goes
   version                    print vmpod's version
   help                       print this text
 
-The image also provides the entry points virt-launcher-monitor, virt-launcher, virt-probe and
-virt-freezer, which take KubeVirt's flags unchanged.`;
+${TROUBLESHOOT_USAGE}
+
+The image also provides the entry points virt-launcher-monitor, virt-launcher, virt-probe,
+virt-freezer and virt-tail, which take KubeVirt's flags unchanged.`;
 
 export function parseCommand(entryPath: string, args: readonly string[]): Command {
   const entry = basename(entryPath);
@@ -39,6 +45,7 @@ export function parseCommand(entryPath: string, args: readonly string[]): Comman
   if (entry === 'virt-launcher') return { kind: 'launcher', args };
   if (entry === 'virt-probe') return { kind: 'virt-probe', args };
   if (entry === 'virt-freezer') return { kind: 'virt-freezer', args };
+  if (entry === 'virt-tail') return { kind: 'virt-tail', args };
   const [sub, ...rest] = args;
   switch (sub) {
     case 'run':
@@ -49,12 +56,20 @@ export function parseCommand(entryPath: string, args: readonly string[]): Comman
       return { kind: 'launcher', args: rest };
     case 'virt-probe':
     case 'virt-freezer':
+    case 'virt-tail':
       return { kind: sub, args: rest };
     case 'pod-network':
       return { kind: 'pod-network', args: rest };
     case 'dhcp':
       if (rest[0] === 'serve') return { kind: 'dhcp-serve', args: rest.slice(1) };
       return { kind: 'usage-error', text: `vmpod: unknown dhcp command "${rest[0] ?? ''}"\n\n${USAGE}` };
+    case 'status':
+    case 'net':
+    case 'events':
+    case 'logs':
+    case 'log-level':
+    case 'console':
+      return { kind: 'troubleshoot', command: sub, args: rest };
     case 'version':
     case '--version':
       return { kind: 'version' };
