@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { VmpodError } from '../errors.js';
 import { type Logger, forFile } from '../log/logger.js';
-import { parseLibvirtLine } from '../log/libvirt-line.js';
+import { libvirtNoise, parseLibvirtLine } from '../log/libvirt-line.js';
 import { probeLibvirt } from '../libvirt/probe.js';
 import {
   type DaemonExit,
@@ -72,7 +72,9 @@ export class LibvirtDaemons {
         thread: p.thread,
         pos: p.pos,
       };
-      if (p.level === 'error') lib.error(fields, p.msg);
+      const noise = libvirtNoise(p);
+      if (noise) lib.debug({ ...fields, noise }, p.msg);
+      else if (p.level === 'error') lib.error(fields, p.msg);
       else if (p.level === 'warning') lib.warn(fields, p.msg);
       else lib.info(fields, p.msg);
     });

@@ -34,3 +34,26 @@ function severityToLevel(severity: string): LibvirtLine['level'] {
       return 'info';
   }
 }
+
+/**
+ * Lines every libvirt daemon prints at start-up inside a pod, at error or warning level, that
+ * say nothing about this VM: no D-Bus, no DMI, no /dev/mem, no /dev/kvm under TCG, a client that
+ * hung up. They are kept at debug level (with this reason) so a normal start reads clean and a
+ * real failure stands out. Matched on libvirt's source position and message, never on the message
+ * alone.
+ */
+const NOISE: readonly { pos: RegExp; msg: RegExp; why: string }[] = [
+  { pos: /^virGDBusGetSystemBus:/, msg: /Unable to get system bus connection/, why: 'no D-Bus in a pod' },
+  { pos: /^networkStateInitialize:/, msg: /DBus not available/, why: 'no D-Bus in a pod' },
+  { pos: /^udevGetDMIData:/, msg: /sys\/devices\/virtual\/dmi\/id/, why: 'no DMI data in a pod' },
+  { pos: /^virCommandWait:/, msg: /\/dmidecode .*\/dev\/mem/, why: 'no /dev/mem in a pod' },
+  { pos: /^virHostCPUGetCPUID:/, msg: /Unable to open \/dev\/kvm: No such file/, why: 'no /dev/kvm: TCG' },
+  { pos: /^virNetSocketReadWire:/, msg: /^End of file while reading data/, why: 'a client hung up' },
+  { pos: /^qemuDomainObjTaintMsg:/, msg: /is tainted: custom-ga-command$/, why: 'guest-agent polling' },
+];
+
+/** Why `line` is start-up noise in a pod, or undefined when it may matter. */
+export function libvirtNoise(line: LibvirtLine): string | undefined {
+  if (line.pos === undefined || line.level === 'info') return undefined;
+  return NOISE.find((n) => n.pos.test(line.pos as string) && n.msg.test(line.msg))?.why;
+}
