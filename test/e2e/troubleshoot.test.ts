@@ -157,6 +157,18 @@ describe('vmpod troubleshooting commands in a running VM pod', () => {
     expect(human).toContain('== libvirt daemon lines');
   });
 
+  it('what the seeds run by hand shows the same: ps, ip a, virsh list', async () => {
+    const ps = await sb.execOk(['ps', '-eo', 'pid=,comm=']);
+    const comms = ps.split('\n').map((l) => l.trim().split(/\s+/)[1]);
+    for (const c of ['virt-launcher-m', 'virt-launcher', 'qemu-system-x86']) expect(comms, ps).toContain(c);
+    expect(comms.some((c) => c === 'virtqemud' || c === 'libvirtd')).toBe(true);
+    const ip = await sb.execOk(['ip', 'a']);
+    expect(ip).toMatch(/eth0-nic@\S+: .* master k6t-eth0/);
+    expect(ip).toMatch(/tap0: .* master k6t-eth0/);
+    const virsh = await sb.execOk(['virsh', '-c', 'qemu:///system', 'list']);
+    expect(virsh).toMatch(new RegExp(`\\s${domainName}\\s+running`));
+  });
+
   it('log-level debug: the launcher logs debug lines from then on, without a restart', async () => {
     const before = h.stderr.split('\n').filter((x) => x.includes('"level":"debug"')).length;
     expect(before).toBe(0);
