@@ -14,6 +14,7 @@ import { buildGuest, type DhcpLease, type Guest } from '../helpers/guest.js';
 import { type PodConsole, podConsole } from '../helpers/pod-console.js';
 import { createSandbox, type Sandbox, type SandboxProcess } from '../helpers/sandbox.js';
 import { kernelBootVmi, withKernelBoot } from '../helpers/test-vmi.js';
+import { connectCmd } from '../helpers/virt-handler.js';
 
 // `kubectl exec <pod> -- vmpod status|net|events|logs|log-level` against a running standalone VM
 // pod: every fact is checked against what the test set up (the pod's address as the lease, the
@@ -167,6 +168,28 @@ describe('vmpod troubleshooting commands in a running VM pod', () => {
     expect(ip).toMatch(/tap0: .* master k6t-eth0/);
     const virsh = await sb.execOk(['virsh', '-c', 'qemu:///system', 'list']);
     expect(virsh).toMatch(new RegExp(`\\s${domainName}\\s+running`));
+  });
+
+  it("console: without a TTY, the guest's serial console comes out on stdout", async () => {
+    const marker = `console-marker-${Date.now()}`;
+    const attached = sb.exec([vmpod, 'console', '--linger', '10'], { input: '', timeoutMs: 60_000 });
+    await new Promise((r) => setTimeout(r, 2000));
+    // The guest writes to its console through its agent (Exec on the command socket).
+    const handler = await connectCmd(`/proc/${await h.pid1()}/root/run/kubevirt/sockets/launcher-sock`);
+    try {
+      const r = await handler.Exec({
+        domainName,
+        Command: '/bin/sh',
+        Args: ['-c', `echo ${marker} >/dev/console`],
+        timeoutSeconds: 10,
+      });
+      expect(r).toMatchObject({ exitCode: 0 });
+    } finally {
+      handler.close();
+    }
+    const out = await attached;
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stdout).toContain(marker);
   });
 
   it('log-level debug: the launcher logs debug lines from then on, without a restart', async () => {

@@ -26,6 +26,8 @@ export interface TroubleshootOptions {
   readonly tail?: number | undefined;
   readonly level?: string | undefined;
   readonly socket?: string | undefined;
+  /** console without a TTY: seconds to keep reading after stdin ended (default 1). */
+  readonly lingerSeconds?: number | undefined;
 }
 
 export type ParsedArgs = { ok: true; opts: TroubleshootOptions } | { ok: false; error: string };
@@ -35,6 +37,7 @@ export function parseTroubleshootArgs(cmd: TroubleshootCommand, args: readonly s
   let grep: RegExp | undefined;
   let tail: number | undefined;
   let socket: string | undefined;
+  let lingerSeconds: number | undefined;
   const positional: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string;
@@ -57,6 +60,10 @@ export function parseTroubleshootArgs(cmd: TroubleshootCommand, args: readonly s
       const n = Number(value());
       if (!Number.isInteger(n) || n < 0) return { ok: false, error: '--tail needs a count' };
       tail = n;
+    } else if (cmd === 'console' && flag === '--linger') {
+      const n = Number(value());
+      if (!Number.isFinite(n) || n < 0 || n > 86_400) return { ok: false, error: '--linger needs seconds' };
+      lingerSeconds = n;
     } else if (a.startsWith('-') && a !== '-') return { ok: false, error: `unknown flag ${a}` };
     else positional.push(a);
   }
@@ -65,7 +72,7 @@ export function parseTroubleshootArgs(cmd: TroubleshootCommand, args: readonly s
   } else if (positional.length > 0) {
     return { ok: false, error: `unexpected argument ${positional[0]}` };
   }
-  return { ok: true, opts: { json, grep, tail, level: positional[0], socket } };
+  return { ok: true, opts: { json, grep, tail, level: positional[0], socket, lingerSeconds } };
 }
 
 export interface TroubleshootIo {
@@ -150,5 +157,9 @@ async function runConsole(o: TroubleshootOptions, io: TroubleshootIo): Promise<n
     io.stderr('vmpod console: the launcher has no VMI yet, so there is no serial console\n');
     return EXIT_FAILED;
   }
-  return attachConsole(path, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
+  return attachConsole(
+    path,
+    { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
+    o.lingerSeconds === undefined ? {} : { lingerMs: o.lingerSeconds * 1000 },
+  );
 }

@@ -9,7 +9,7 @@ import { VmpodError, errorCode } from '../../errors.js';
 const PRIVATE = '/var/run/kubevirt-private';
 /** Ctrl-] */
 const DETACH = 0x1d;
-/** Without a TTY, how long output is still read after stdin ended. */
+/** Without a TTY, how long output is still read after stdin ended (`--linger`). */
 const PIPE_LINGER_MS = 1000;
 
 export function serialSocketPath(uid: string): string {
@@ -40,6 +40,7 @@ export function findSerialSocket(dir: string = PRIVATE): string | undefined {
 export function attachConsole(
   path: string,
   io: { stdin: NodeJS.ReadStream; stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream },
+  opts: { lingerMs?: number } = {},
 ): Promise<number> {
   return new Promise((resolve, reject) => {
     const tty = io.stdin.isTTY === true;
@@ -81,7 +82,7 @@ export function attachConsole(
         socket.write(chunk);
       });
       io.stdin.on('end', () => {
-        if (!tty) setTimeout(() => finish(0), PIPE_LINGER_MS).unref();
+        if (!tty) setTimeout(() => finish(0), opts.lingerMs ?? PIPE_LINGER_MS);
       });
       io.stdin.resume();
       socket.pipe(io.stdout, { end: false });

@@ -16,5 +16,6 @@ export const TROUBLESHOOT_USAGE = `troubleshooting, inside a running pod (kubect
   logs [--grep RE] [--tail N] [--json]
                              the domain's qemu log and the libvirt daemon lines the launcher saw
   log-level LEVEL            trace|debug|info|warning|error or a verbosity 0-9, live
-  console                    attach to the serial console (Ctrl-] detaches)
+  console [--linger S]       attach to the serial console (Ctrl-] detaches); without a TTY, a pipe
+                             that reads on for S seconds (default 1) after stdin ends
   exit codes: 0 done, 1 failed, 2 usage, 3 the launcher is not running`;
