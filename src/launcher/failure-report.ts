@@ -1,13 +1,14 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { errorCode, VmpodError } from '../errors.js';
+import { CONTROL_DIR } from './control/protocol.js';
 
 // When start-up fails, the last lines of the log must be enough to act on: which phase failed,
 // the cause chain, and where to look next. The same report is written to a file in the pod, so
 // `kubectl exec … cat` finds it after the log has scrolled away (with --keep-after-failure the
 // pod stays up for exactly that).
 
-export const FAILURE_REPORT_PATH = '/var/run/kubevirt-private/vmpod/failure.json';
+export const FAILURE_REPORT_PATH = `${CONTROL_DIR}/failure.json`;
 
 export interface FailureReport {
   readonly phase: string;

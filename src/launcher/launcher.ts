@@ -104,7 +104,6 @@ export async function runLauncher(argv: readonly string[], env: NodeJS.ProcessEn
     libvirt.on('disconnected', (err) =>
       clientLog.warn({ reason: describeError(err) }, 'lost the libvirt connection: reconnecting'),
     );
-    libvirt.on('reconnected', () => clientLog.info('libvirt connection re-established'));
     // libvirt learns what the emulator can do (it runs qemu twice to ask) on the first call that
     // needs it, which would be define. Asked now, in the background, that happens while the
     // command server, the network and the disks are being set up.

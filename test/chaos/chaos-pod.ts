@@ -1,11 +1,11 @@
-import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildOnce } from '../helpers/build.js';
 import { buildGuest } from '../helpers/guest.js';
 import { type PodConsole, podConsole } from '../helpers/pod-console.js';
-import { createSandbox, type Sandbox, type SandboxProcess } from '../helpers/sandbox.js';
+import { createSandbox, type Sandbox, type SandboxProcess, waitForFile } from '../helpers/sandbox.js';
 import { kernelBootVmi, withKernelBoot } from '../helpers/test-vmi.js';
 import {
   type CmdTestClient,
@@ -96,16 +96,6 @@ export interface ChaosPod {
   /** Replaces the notify server (after closing it, or to swap in a fresh one). */
   restartNotify(): Promise<NotifyTestServer>;
   destroy(): Promise<void>;
-}
-
-async function waitForFile(path: string, pod: SandboxProcess, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!existsSync(path)) {
-    if (Date.now() > until || pod.child.exitCode !== null) {
-      throw new Error(`${path} did not appear within ${timeoutMs} ms\n${pod.output()}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 export async function startChaosPod(opts: ChaosPodOptions): Promise<ChaosPod> {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jsonLogLines } from '../helpers/sandbox.js';
 import { sendRawCmd, vmiRequest } from '../helpers/virt-handler.js';
 import { type ChaosPod, type DomainJson, startChaosPod, startFailingPod, until } from './chaos-pod.js';
 import { type ChaosRow, printTable, row } from './table.js';
@@ -18,18 +19,7 @@ const sameState = (a: DomainJson['Status'] | undefined, b: DomainJson['Status'] 
   a !== undefined && b !== undefined && a.Status === b.Status && a.Reason === b.Reason;
 
 /** Launcher log lines (JSON) the pod printed so far. */
-function logLines(p: ChaosPod): Record<string, unknown>[] {
-  return p.pod.stderr
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .flatMap((l) => {
-      try {
-        return [JSON.parse(l) as Record<string, unknown>];
-      } catch {
-        return [];
-      }
-    });
-}
+const logLines = (p: ChaosPod) => jsonLogLines(p.pod.stderr);
 
 /** After a fault: does the guest answer ping, and does the handler know the domain's current state? */
 async function observe(r: ChaosRow, p: ChaosPod): Promise<void> {
@@ -510,10 +500,7 @@ describe('a failed start-up', () => {
     const p = await startFailingPod(8, ['--simulate-crash', '--keep-after-failure']);
     try {
       await p.pod.waitForLine((l) => l.includes('keeping the pod alive after a failure'), 60_000);
-      const lines = p.pod.stderr
-        .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      const lines = jsonLogLines(p.pod.stderr);
       const hint = lines.find((o) => String(o.msg).startsWith('what to look at:'));
       const report = JSON.parse(
         readFileSync(`/proc/${p.pid1}/root/run/kubevirt-private/vmpod/failure.json`, 'utf8'),

@@ -6,7 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { buildOnce } from '../helpers/build.js';
 import { type Guest, buildGuest } from '../helpers/guest.js';
 import { type PodConsole, podConsole } from '../helpers/pod-console.js';
-import { type Sandbox, type SandboxProcess, createSandbox } from '../helpers/sandbox.js';
+import { type Sandbox, type SandboxProcess, createSandbox, waitForFile } from '../helpers/sandbox.js';
 import {
   type CmdTestClient,
   type NotifyTestServer,
@@ -53,16 +53,6 @@ function exampleVmi(namespace: string, uid: string) {
     metadata: { ...vmi.metadata, namespace, uid },
     status: { phase: 'Scheduled' },
   };
-}
-
-async function waitForFile(path: string, pod: SandboxProcess, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!existsSync(path)) {
-    if (Date.now() > until || pod.child.exitCode !== null) {
-      throw new Error(`${path} did not appear within ${timeoutMs} ms\n${pod.output()}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** The qemu group as the sandbox (which shares the host's /etc/group) knows it: 107 in KubeVirt's image. */

@@ -4,6 +4,7 @@
 // deadline and fails with a message that carries the output captured so far.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -548,4 +549,29 @@ function startProcess(
     },
     output,
   };
+}
+
+/** Resolves once `path` exists; fails at the deadline or when the pod's PID 1 has exited. */
+export async function waitForFile(path: string, pod: SandboxProcess, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!existsSync(path)) {
+    if (Date.now() > until || pod.child.exitCode !== null) {
+      throw new Error(`${path} did not appear within ${timeoutMs} ms\n${pod.output()}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The JSON log lines in a process's output (anything else, or a torn line, is skipped). */
+export function jsonLogLines(text: string): Record<string, unknown>[] {
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
 }

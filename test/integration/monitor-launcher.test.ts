@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildOnce } from '../helpers/build.js';
-import { createSandbox, type Sandbox, type SandboxProcess } from '../helpers/sandbox.js';
+import { createSandbox, jsonLogLines, type Sandbox, type SandboxProcess } from '../helpers/sandbox.js';
 import { type NotifyTestServer, startNotifyServer } from '../helpers/virt-handler.js';
 
 // vmpod's monitor as PID 1 of a pod sandbox, with its real launcher and real libvirt daemons.
@@ -67,11 +67,7 @@ function hostPidsInNamespaceOf(pid1: number): number[] {
     });
 }
 
-const logLines = (text: string) =>
-  text
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+const logLines = jsonLogLines;
 
 let sandboxes: Sandbox[] = [];
 async function sandbox(): Promise<Sandbox> {
