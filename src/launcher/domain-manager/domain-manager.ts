@@ -21,7 +21,7 @@ import {
   unpauseAction,
 } from './decisions.js';
 import { collectDomainStats } from './domain-stats.js';
-import { getDomainJson } from './get-domain.js';
+import { getDomainJson, specParser } from './get-domain.js';
 import { type GuestTimeSync, syncGuestTime } from './guest-time.js';
 import { cmdHandlers } from './handlers.js';
 import {
@@ -81,6 +81,7 @@ export class DomainManager {
   private readonly lock = new OperationLock();
   private readonly preStart: PreStart;
   private readonly stats: RefreshingCache<string>;
+  private readonly parseSpec = specParser();
   private knownName: string | undefined;
   private handle: Domain | undefined;
   /** The domain was paused on request (Pause, or startStrategy Paused): Sync leaves it paused. */
@@ -325,6 +326,7 @@ export class DomainManager {
       client: this.client,
       metadata: () => this.metadata.get(),
       agentStatus: () => agentStatusFields(this.agent()),
+      spec: this.parseSpec,
     });
   }
 

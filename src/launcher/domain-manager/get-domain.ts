@@ -1,5 +1,5 @@
 import { buildDomainJson, domainSpecFromXml, domainStatusJson } from '../../domain/domain-json/index.js';
-import type { DomainStatusJson, KubevirtMetadata } from '../../domain/domain-json/model.js';
+import type { DomainSpecJson, DomainStatusJson, KubevirtMetadata } from '../../domain/domain-json/model.js';
 import { errorCode } from '../../errors.js';
 import type { Domain, LibvirtClient } from '../../libvirt/index.js';
 import { XML_INACTIVE } from './libvirt-flags.js';
@@ -13,12 +13,15 @@ export async function getDomainJson(args: {
   readonly client: LibvirtClient;
   readonly metadata: () => KubevirtMetadata;
   readonly agentStatus: () => Partial<DomainStatusJson>;
+  /** XML → Spec; DomainManager passes a memo (specParser) so an unchanged XML is parsed once. */
+  readonly spec?: (xml: string) => DomainSpecJson;
 }): Promise<string> {
   const [dom] = await args.client.listAllDomains();
   if (!dom) return '';
   try {
-    const state = await dom.kubevirtState();
-    const spec = domainSpecFromXml(await domainXml(dom));
+    // Both requests go out together on the one connection; libvirt answers them in turn.
+    const [state, xml] = await Promise.all([dom.kubevirtState(), domainXml(dom)]);
+    const spec = (args.spec ?? domainSpecFromXml)(xml);
     const json = buildDomainJson({
       libvirtName: dom.name,
       spec,
@@ -40,4 +43,17 @@ async function domainXml(dom: Domain): Promise<string> {
     if (errorCode(err) === 'LIBVIRT_NO_DOMAIN') throw err;
     return dom.xml(XML_INACTIVE);
   }
+}
+
+/**
+ * domainSpecFromXml remembering its last input: virt-handler asks for the domain every few seconds
+ * and the XML seldom changes, while parsing it costs about as much as the libvirt round trips. The
+ * returned spec is shared between calls; callers must not change it (buildDomainJson does not).
+ */
+export function specParser(): (xml: string) => DomainSpecJson {
+  let last: { xml: string; spec: DomainSpecJson } | undefined;
+  return (xml) => {
+    if (last?.xml !== xml) last = { xml, spec: domainSpecFromXml(xml) };
+    return last.spec;
+  };
 }
