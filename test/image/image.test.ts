@@ -1,18 +1,27 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { chmod, chown, copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  buildGuest,
-  type DhcpLease,
-  type Guest,
-  type GuestEvent,
-  parseConsoleLine,
-} from '../helpers/guest.js';
+import { buildGuest, type DhcpLease, type Guest } from '../helpers/guest.js';
 import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
-import { KERNEL_BOOT_DIR, kernelBootVmi } from '../helpers/test-vmi.js';
+import { kernelBootVmi } from '../helpers/test-vmi.js';
+import {
+  buildImage,
+  type Container,
+  containerPid,
+  IMAGE,
+  NON_ROOT_SETPRIV,
+  NON_ROOT_USER,
+  nonRootPhase1,
+  PHASE1_PRIVILEGES,
+  podmanOk,
+  podVolumes,
+  removeContainer,
+  RUN_LIMITS,
+  runContainer,
+  waitForConsole,
+  withTimeout,
+} from './podman.js';
 
 // The image level of the testing ladder (ARCHITECTURE.md): the Containerfile builds (through
 // scripts/build-image, which reuses its base and podman's layer cache), and the e2e boot passes
@@ -36,115 +45,12 @@ import { KERNEL_BOOT_DIR, kernelBootVmi } from '../helpers/test-vmi.js';
 //   -v …/container-disks         the kernel-boot artifacts virt-handler mounts there
 //   --ulimit …, runc, cgroupfs   this testbed's podman settings (TESTBED.md)
 
-const root = resolve(import.meta.dirname, '../..');
-const IMAGE = process.env.VMPOD_IMAGE ?? 'localhost/vmpod:dev';
-const PODMAN = ['--runtime', 'runc', '--cgroup-manager', 'cgroupfs'];
-const RUN_LIMITS = ['--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024'];
-
-function podman(args: readonly string[], timeoutMs = 120_000): Promise<{ code: number; out: string }> {
-  return new Promise((done) => {
-    execFile(
-      'podman',
-      [...PODMAN, ...args],
-      { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-        done({ code, out: `${stdout}${stderr}` });
-      },
-    );
-  });
-}
-
-async function podmanOk(args: readonly string[], timeoutMs?: number): Promise<string> {
-  const r = await podman(args, timeoutMs);
-  if (r.code !== 0) throw new Error(`podman ${args.join(' ')} failed (${r.code}):\n${r.out}`);
-  return r.out;
-}
-
-interface Container {
-  readonly name: string;
-  readonly child: ChildProcess;
-  output(): string;
-  readonly exited: Promise<number | null>;
-}
-
-/** `podman run` in the foreground, its output collected. */
-function runContainer(name: string, args: readonly string[]): Container {
-  let out = '';
-  const child = spawn('podman', [...PODMAN, 'run', '--name', name, ...RUN_LIMITS, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (c: Buffer) => {
-    out += c.toString();
-  });
-  child.stderr?.on('data', (c: Buffer) => {
-    out += c.toString();
-  });
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  return { name, child, output: () => out, exited };
-}
-
-async function containerPid(c: Container, timeoutMs: number): Promise<number> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const r = await podman(['inspect', '--format', '{{.State.Pid}}', c.name]);
-    const pid = Number(r.out.trim());
-    if (r.code === 0 && pid > 0) return pid;
-    if (Date.now() > until || c.child.exitCode !== null) {
-      throw new Error(`container ${c.name} never ran:\n${c.output()}`);
-    }
-    await new Promise((res) => setTimeout(res, 200));
-  }
-}
-
-async function waitForConsole(
-  file: string,
-  c: Container,
-  kind: GuestEvent['kind'],
-  timeoutMs: number,
-): Promise<GuestEvent> {
-  const until = Date.now() + timeoutMs;
-  const text = () => (existsSync(file) ? readFileSync(file, 'utf8') : '');
-  for (;;) {
-    const event = text()
-      .split('\n')
-      .map(parseConsoleLine)
-      .find((e) => e?.kind === kind);
-    if (event) return event;
-    if (Date.now() > until || c.child.exitCode !== null) {
-      throw new Error(`no "${kind}" on the guest console within ${timeoutMs} ms\n${text()}\n${c.output()}`);
-    }
-    await new Promise((res) => setTimeout(res, 250));
-  }
-}
-
-async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let t: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    t = setTimeout(() => reject(new Error(`${what}: no result within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([p, timeout]);
-  } finally {
-    clearTimeout(t);
-  }
-}
-
 let guest: Guest;
 let imageSize = 0;
 
 beforeAll(async () => {
   // Builds the image, or, when nothing changed, finds every layer cached.
-  const built = await new Promise<string>((done, fail) => {
-    execFile(
-      join(root, 'scripts/build-image'),
-      [],
-      { timeout: 1_800_000, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, VMPOD_IMAGE: IMAGE } },
-      (err, stdout, stderr) =>
-        err ? fail(new Error(`build-image failed:\n${stdout}\n${stderr}`)) : done(stdout),
-    );
-  });
-  imageSize = Number(/size (\d+) bytes/.exec(built)?.[1] ?? 0);
+  imageSize = await buildImage();
   guest = await buildGuest();
 }, 1_800_000);
 
@@ -218,27 +124,7 @@ for (const mode of [
       dir = await mkdtemp(join(tmpdir(), 'vmpod-image-'));
       const vmi = kernelBootVmi({ name: 'imgvmi', uid, terminationGracePeriodSeconds: 30 });
       await writeFile(join(dir, 'vmi.json'), JSON.stringify(vmi));
-      // The pod's emptyDirs (KUBEVIRT.md §2.1).
-      const volumes: Record<string, string> = {
-        private: '/run/kubevirt-private',
-        public: '/run/kubevirt',
-        ephemeral: '/run/kubevirt-ephemeral-disks',
-        'libvirt-runtime': '/run/libvirt',
-      };
-      const mounts: string[] = [];
-      for (const [host, inPod] of Object.entries(volumes)) {
-        await mkdir(join(dir, host));
-        if (mode.nonRoot) await chown(join(dir, host), 107, 107);
-        mounts.push('-v', `${join(dir, host)}:${inPod}`);
-      }
-      // The container-disks emptyDir with what virt-handler mounts from a kernel-boot container.
-      const disks = join(dir, 'container-disks');
-      await mkdir(join(disks, 'kernel-boot'), { recursive: true });
-      await copyFile(guest.kernel, join(disks, 'kernel-boot/vmlinuz'));
-      await copyFile(guest.initrd, join(disks, 'kernel-boot/initrd.img'));
-      if (mode.nonRoot) for (const d of [disks, join(disks, 'kernel-boot')]) await chown(d, 107, 107);
-      mounts.push('-v', `${disks}:${KERNEL_BOOT_DIR.replace('/kernel-boot', '')}`);
-      await chmod(dir, 0o755);
+      const mounts = await podVolumes(dir, guest, mode.nonRoot);
       const common = [
         '--network',
         `ns:/run/netns/${sb.podNetns}`,
@@ -250,8 +136,6 @@ for (const mode of [
         '/dev/net/tun',
         ...mounts,
       ];
-      // Phase 1 of the pod network writes the pod's network sysctls (arp_ignore, …).
-      const phase1 = ['--cap-add', 'NET_ADMIN', '--security-opt', 'unmask=/proc/sys'];
       consoleFile = join(dir, 'private', uid, 'virt-serial0-log');
       const name = `vmpod-image-${sb.name}`;
       if (!mode.nonRoot) {
@@ -259,7 +143,7 @@ for (const mode of [
           ...common,
           '--user',
           '0:0',
-          ...phase1,
+          ...PHASE1_PRIVILEGES,
           '--cap-add',
           'SYS_NICE',
           '-v',
@@ -272,61 +156,17 @@ for (const mode of [
           '/etc/vmpod/vmi.json',
         ]);
       } else {
-        // virt-handler's phase 1, as root (podman's default capabilities, to write into the
-        // emptyDir owned by 107, plus NET_ADMIN), in a container of its own sharing the pod's
-        // network namespace and the private emptyDir (where the DHCP cache goes).
-        await podmanOk([
-          'run',
-          '--rm',
-          ...RUN_LIMITS,
-          ...common,
-          '--user',
-          '0:0',
-          ...phase1,
-          '--entrypoint',
-          '/usr/bin/vmpod',
-          IMAGE,
-          'pod-network',
-          '--interface',
-          'default',
-          '--owner',
-          '107',
-          '--group',
-          '107',
-        ]);
-        // As in test/e2e/kubevirt-dropin.test.ts: what phase 1 left in the emptyDirs goes to 107.
-        await new Promise<void>((done, fail) =>
-          execFile('chown', ['-R', '107:107', ...Object.keys(volumes).map((v) => join(dir, v))], (err) =>
-            err ? fail(err) : done(),
-          ),
-        );
-        // The container's command is KubeVirt's: the monitor (the file-capability carrier), with
-        // the VMI as STANDALONE_VMI, which is what `vmpod run` does. podman hands a non-root
-        // process its added capabilities as ambient ones; containerd and CRI-O (Kubernetes) leave
-        // them in the bounding set only, so setpriv drops the rest first: NET_BIND_SERVICE must
-        // then come from the file capability on /usr/bin/virt-launcher-monitor.
+        // virt-handler's phase 1 as root, in a container of its own. Then KubeVirt's command: the
+        // monitor (the file-capability carrier) with the VMI as STANDALONE_VMI, which is what
+        // `vmpod run` does.
+        await nonRootPhase1(dir, common);
         c = runContainer(name, [
           ...common,
-          '--user',
-          '107:107',
-          '--cap-drop',
-          'ALL',
-          '--cap-add',
-          'NET_BIND_SERVICE',
           '--env',
           `STANDALONE_VMI=${JSON.stringify(vmi)}`,
-          '--env',
-          'XDG_RUNTIME_DIR=/var/run',
-          '--env',
-          'XDG_CONFIG_HOME=/var/run/kubevirt-private',
-          '--env',
-          'XDG_CACHE_HOME=/var/run/kubevirt-private',
-          '--entrypoint',
-          '/usr/bin/setpriv',
+          ...NON_ROOT_USER,
           IMAGE,
-          '--inh-caps=-all',
-          '--ambient-caps=-all',
-          '--',
+          ...NON_ROOT_SETPRIV,
           '/usr/bin/virt-launcher-monitor',
           '--run-as-nonroot',
         ]);
@@ -335,8 +175,7 @@ for (const mode of [
     }, 300_000);
 
     afterAll(async () => {
-      if (c && c.child.exitCode === null) await podman(['rm', '-f', '-t', '0', c.name]);
-      if (c) await podman(['rm', '-f', c.name]);
+      await removeContainer(c);
       await sb?.destroy();
       if (dir) await rm(dir, { recursive: true, force: true });
     });
