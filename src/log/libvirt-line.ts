@@ -38,7 +38,7 @@ function severityToLevel(severity: string): LibvirtLine['level'] {
 /**
  * Lines every libvirt daemon prints at start-up inside a pod, at error or warning level, that
  * say nothing about this VM: no D-Bus, no DMI, no /dev/mem, no /dev/kvm under TCG, a client that
- * hung up. They are kept at debug level (with this reason) so a normal start reads clean and a
+ * hung up, the one guest-info query an older libvirt does not know. They are kept at debug level (with this reason) so a normal start reads clean and a
  * real failure stands out. Matched on libvirt's source position and message, never on the message
  * alone.
  */
@@ -50,6 +50,12 @@ const NOISE: readonly { pos: RegExp; msg: RegExp; why: string }[] = [
   { pos: /^virHostCPUGetCPUID:/, msg: /Unable to open \/dev\/kvm: No such file/, why: 'no /dev/kvm: TCG' },
   { pos: /^virNetSocketReadWire:/, msg: /^End of file while reading data/, why: 'a client hung up' },
   { pos: /^qemuDomainObjTaintMsg:/, msg: /is tainted: custom-ga-command$/, why: 'guest-agent polling' },
+  // libvirt before 11.2 has no guest load info; the agent poller asks once, then stops (poller.ts).
+  {
+    pos: /^qemuDomainGetGuestInfoCheckSupport:/,
+    msg: /unsupported guest information types '0x80'$/,
+    why: 'no guest load info before libvirt 11.2',
+  },
 ];
 
 /** Why `line` is start-up noise in a pod, or undefined when it may matter. */

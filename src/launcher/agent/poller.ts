@@ -1,8 +1,11 @@
 // The guest-agent pollers (KUBEVIRT.md §5.2): started when the agent connects, stopped when it
 // disconnects or the domain is suspended. Each worker runs once at start, then on a period that
 // starts at min(10 s, its maximum) and doubles after every run up to the maximum. Agent failures
-// are logged and retried on the next tick; they never throw out of here.
+// are logged and retried on the next tick; they never throw out of here. A request this libvirt
+// does not know (an older libvirt refusing the guest-info LOAD type, for one) is logged once and
+// that worker stops for the poller's lifetime, rather than making libvirt log an error every tick.
 import { errorCode } from '../../errors.js';
+import { LibvirtError, VirErrorNumber } from '../../libvirt/errors.js';
 import type { Logger } from '../../log/logger.js';
 import { parseFsFreezeStatusReply, parseFsInfoReply, parseGuestInfoReply } from './agent-replies.js';
 import { AGENT_COMMAND_TIMEOUT_S, type AgentDomain } from './commands.js';
@@ -55,6 +58,22 @@ interface Worker {
 
 const MALFORMED = new Set(['AGENT_REPLY_MALFORMED', 'AGENT_GUEST_INFO_MALFORMED']);
 
+/**
+ * libvirt's answer to a request it does not implement: an INVALID_ARG naming unsupported flags or
+ * guest information types (libvirt before 11.2 given VIR_DOMAIN_GUEST_INFO_LOAD says "unsupported
+ * guest information types '0x80'"), NO_SUPPORT or OPERATION_UNSUPPORTED. Never a guest-agent
+ * failure: asking again will not help.
+ */
+export function unsupportedByLibvirt(err: unknown): boolean {
+  if (!(err instanceof LibvirtError)) return false;
+  if (err.libvirtCode === VirErrorNumber.NO_SUPPORT) return true;
+  if (err.libvirtCode === VirErrorNumber.OPERATION_UNSUPPORTED) return true;
+  return (
+    err.libvirtCode === VirErrorNumber.INVALID_ARG &&
+    /unsupported (flags|guest information types)/i.test(err.libvirtMessage)
+  );
+}
+
 /** What a change notification is about: OS info, interfaces and fsfreeze status only. */
 function notifiedPart(s: AgentSnapshot): string {
   return JSON.stringify([s.os, s.interfaces, s.fsFreezeStatus]);
@@ -71,6 +90,8 @@ export class GuestAgentPoller {
   readonly #workers: Worker[];
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #listeners = new Set<() => void>();
+  /** Workers whose request libvirt does not implement: never run again. */
+  readonly #unsupported = new Set<string>();
   #snapshot = emptySnapshot();
   /** Bumped by start() and stop(): a run from an older generation neither applies nor reschedules. */
   #generation = 0;
@@ -93,7 +114,9 @@ export class GuestAgentPoller {
     this.#running = true;
     const generation = ++this.#generation;
     this.#log.info({ intervals: this.#intervals }, 'starting guest agent pollers');
-    for (const w of this.#workers) void this.#run(w, generation, firstPeriod(w.maxMs));
+    for (const w of this.#workers) {
+      if (!this.#unsupported.has(w.name)) void this.#run(w, generation, firstPeriod(w.maxMs));
+    }
   }
 
   /** On agent DISCONNECTED or domain SUSPENDED: every timer goes; what was learned stays. */
@@ -126,6 +149,11 @@ export class GuestAgentPoller {
     } catch (err) {
       const code = errorCode(err);
       const fields = { worker: w.name, code, reason: err };
+      if (unsupportedByLibvirt(err)) {
+        this.#unsupported.add(w.name);
+        this.#log.info(fields, 'libvirt does not support this guest agent query; no longer polled');
+        return;
+      }
       if (code !== undefined && MALFORMED.has(code))
         this.#log.warn(fields, 'guest agent gave a malformed reply');
       else this.#log.debug(fields, 'guest agent poll failed');

@@ -36,6 +36,11 @@ describe('libvirt start-up noise in a pod', () => {
         'qemuDomainObjTaintMsg:6603',
         "Domain id=1 name='ns_vm' uuid=01abb31e-e8d3-51f3-a8fc-ae9c528efa18 is tainted: custom-ga-command",
       ),
+      at(
+        'error',
+        'qemuDomainGetGuestInfoCheckSupport:19783',
+        "invalid argument: unsupported guest information types '0x80'",
+      ),
     ];
     expect(noise.map(libvirtNoise)).toEqual([
       'no D-Bus in a pod',
@@ -45,6 +50,7 @@ describe('libvirt start-up noise in a pod', () => {
       'no /dev/kvm: TCG',
       'a client hung up',
       'guest-agent polling',
+      'no guest load info before libvirt 11.2',
     ]);
   });
 
@@ -58,8 +64,20 @@ describe('libvirt start-up noise in a pod', () => {
       at('error', 'virHostCPUGetCPUID:1422', 'Unable to open /dev/kvm: Permission denied'),
       at('error', 'qemuProcessReportLogError:1941', 'internal error: qemu unexpectedly closed the monitor'),
       at('warning', 'qemuDomainObjTaintMsg:6603', "Domain id=1 name='ns_vm' is tainted: high-privileges"),
+      at(
+        'error',
+        'qemuDomainGetGuestInfoCheckSupport:19783',
+        "invalid argument: unsupported guest information types '0x40'",
+      ),
       parseLibvirtLine('Unable to get system bus connection'),
     ];
-    expect(kept.map(libvirtNoise)).toEqual([undefined, undefined, undefined, undefined, undefined]);
+    expect(kept.map(libvirtNoise)).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
   });
 });

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { TypedParamScalar } from '../../../../src/libvirt/index.js';
+import { LibvirtError, type TypedParamScalar } from '../../../../src/libvirt/index.js';
 import type { AgentDomain } from '../../../../src/launcher/agent/commands.js';
 import { GuestInfoType } from '../../../../src/launcher/agent/guest-info-params.js';
 import {
@@ -7,6 +7,7 @@ import {
   GuestAgentPoller,
   firstPeriod,
   nextPeriod,
+  unsupportedByLibvirt,
 } from '../../../../src/launcher/agent/poller.js';
 import { captureLog } from '../../../helpers/capture-log.js';
 
@@ -17,6 +18,13 @@ interface Agent {
   fail: boolean;
   malformed: boolean;
 }
+
+const OLD_LIBVIRT_LOAD = new LibvirtError({
+  code: 8,
+  domain: 10,
+  level: 2,
+  message: "invalid argument: unsupported guest information types '0x80'",
+});
 
 function fakeDomain(agent: Agent): AgentDomain & { calls: string[] } {
   const calls: string[] = [];
@@ -53,7 +61,8 @@ function fakeDomain(agent: Agent): AgentDomain & { calls: string[] } {
         });
       }
       if (types & GuestInfoType.USERS) Object.assign(p, { 'user.count': 1, 'user.0.name': 'root' });
-      if (types & GuestInfoType.LOAD) throw new Error('unsupported flags (0x80)');
+      // libvirt before 11.2 (Debian 12 has 9.0) has no VIR_DOMAIN_GUEST_INFO_LOAD.
+      if (types & GuestInfoType.LOAD) throw OLD_LIBVIRT_LOAD;
       return p;
     },
   };
@@ -192,6 +201,50 @@ describe('guest agent poller', () => {
     await vi.advanceTimersByTimeAsync(5_000);
     expect(p.snapshot().fsFreezeStatus).toBe('thawed');
     p.stop();
+  });
+
+  it('stops asking what libvirt does not implement, for good, and says so once', async () => {
+    const agent: Agent = { fsfreeze: 'thawed', os: 'a', ifaces: [], fail: false, malformed: false };
+    const d = fakeDomain(agent);
+    const { log, lines } = captureLog();
+    const intervals = { ...DEFAULT_AGENT_INTERVALS, sysMs: 1_000 };
+    const p = new GuestAgentPoller({ domain: d, intervals, log });
+    const loads = () => d.calls.filter((c) => c === `guestInfo:${GuestInfoType.LOAD}`).length;
+    p.start();
+    await flush();
+    await vi.advanceTimersByTimeAsync(10_000);
+    p.stop();
+    p.start();
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(loads()).toBe(1);
+    const said = lines.filter(
+      (l) => l['msg'] === 'libvirt does not support this guest agent query; no longer polled',
+    );
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatchObject({ worker: 'guest-info-load', code: 'LIBVIRT_INVALID_ARG', level: 30 });
+    // The other sys worker kept its 1 s period.
+    expect(
+      d.calls.filter((c) => c.startsWith('guestInfo:') && c !== `guestInfo:${GuestInfoType.LOAD}`).length,
+    ).toBeGreaterThan(10);
+    p.stop();
+  });
+
+  it('tells libvirt not implementing a request from a failing agent', () => {
+    const libvirt = (code: number, message: string) =>
+      new LibvirtError({ code, domain: 10, level: 2, message });
+    expect(unsupportedByLibvirt(OLD_LIBVIRT_LOAD)).toBe(true);
+    expect(
+      unsupportedByLibvirt(libvirt(8, 'unsupported flags (0x4) in function qemuDomainGetGuestInfo')),
+    ).toBe(true);
+    expect(unsupportedByLibvirt(libvirt(3, 'this function is not supported by the connection driver'))).toBe(
+      true,
+    );
+    expect(unsupportedByLibvirt(libvirt(84, 'Operation not supported: guest agent lacks command'))).toBe(
+      true,
+    );
+    expect(unsupportedByLibvirt(libvirt(8, 'invalid argument: bad timeout'))).toBe(false);
+    expect(unsupportedByLibvirt(libvirt(86, 'Guest agent is not responding'))).toBe(false);
+    expect(unsupportedByLibvirt(new Error('unsupported flags (0x80)'))).toBe(false);
   });
 
   it('a listener that throws is logged, and start/stop are idempotent', async () => {
