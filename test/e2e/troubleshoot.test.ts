@@ -34,6 +34,49 @@ let h: SandboxProcess;
 let guestConsole: PodConsole;
 let lease: DhcpLease;
 
+/**
+ * Runs argv[2:] on a pseudo-terminal: waits for `vmpod console`'s banner, types argv[1] and Enter,
+ * waits for the guest's console-input report of it, sends Ctrl-] and reports what happened as JSON.
+ */
+const PTY_DRIVER = `
+import json, os, pty, select, sys, termios, time
+typed = sys.argv[1].encode()
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+out = b''
+def pump(seconds, want=None):
+    global out
+    until = time.time() + seconds
+    while time.time() < until:
+        if want is not None and want in out:
+            return True
+        r, _, _ = select.select([fd], [], [], 0.1)
+        if r:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                return False
+            if not chunk:
+                return False
+            out += chunk
+    return want is not None and want in out
+def raw():
+    lflag = termios.tcgetattr(fd)[3]
+    return (lflag & termios.ICANON) == 0 and (lflag & termios.ECHO) == 0
+banner = pump(20, b'detach with Ctrl-]')
+raw_attached = raw()
+os.write(fd, typed + b'\\r')
+echoed = pump(30, b'VMPOD-GUEST console-input ' + typed)
+os.write(fd, b'\\x1d')
+pump(10)
+_, status = os.waitpid(pid, 0)
+cooked = not raw()
+print(json.dumps({'banner': banner, 'rawWhileAttached': raw_attached, 'echoed': echoed,
+                  'exitCode': os.waitstatus_to_exitcode(status), 'cookedAfter': cooked,
+                  'output': out.decode('utf-8', 'replace')}))
+`;
+
 async function vmpodJson<T>(args: string[]): Promise<T> {
   const r = await sb.exec([vmpod, ...args, '--json']);
   if (r.code !== 0) throw new Error(`vmpod ${args.join(' ')}: exit ${r.code}\n${r.stdout}\n${r.stderr}`);
@@ -190,6 +233,36 @@ describe('vmpod troubleshooting commands in a running VM pod', () => {
     const out = await attached;
     expect(out.code, out.stderr).toBe(0);
     expect(out.stdout).toContain(marker);
+  });
+
+  it('console: in a terminal, raw mode both ways, and Ctrl-] detaches', async () => {
+    // A pseudo-terminal driven the way a person would: wait for the banner, type a line (the guest
+    // echoes what it reads as a console-input report), then Ctrl-]. Raw mode shows in the pty's
+    // termios: ICANON and ECHO off while attached, back on after detaching.
+    const typed = `typed-${Date.now()}`;
+    const r = await sb.exec(['python3', '-c', PTY_DRIVER, typed, vmpod, 'console'], { timeoutMs: 90_000 });
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+    const run = JSON.parse(r.stdout) as {
+      banner: boolean;
+      rawWhileAttached: boolean;
+      echoed: boolean;
+      exitCode: number | null;
+      cookedAfter: boolean;
+      output: string;
+    };
+    expect(run, run.output).toMatchObject({
+      banner: true,
+      rawWhileAttached: true,
+      echoed: true,
+      exitCode: 0,
+      cookedAfter: true,
+    });
+    expect(run.output).toContain('detached');
+    await guestConsole.waitFor(
+      'console-input',
+      10_000,
+      (e) => e.kind === 'console-input' && e.text === typed,
+    );
   });
 
   it('log-level debug: the launcher logs debug lines from then on, without a restart', async () => {

@@ -126,7 +126,9 @@ export type GuestEvent =
   /** An IPv6 default route (from a router advertisement) appeared. */
   | { kind: 'ipv6-route'; default: string; dev: string }
   /** No IPv6 default route within ~30 s of the IPv6 side starting. */
-  | { kind: 'ipv6-route-absent' };
+  | { kind: 'ipv6-route-absent' }
+  /** A line typed on the serial console, as the guest read it. */
+  | { kind: 'console-input'; text: string };
 
 export type GuestEventKind = GuestEvent['kind'];
 
@@ -298,6 +300,8 @@ export function parseConsoleLine(line: string): GuestEvent | undefined {
       const via = str(o, 'default');
       return via === '' ? undefined : { kind, default: via, dev: str(o, 'dev') };
     }
+    case 'console-input':
+      return { kind, text: payload };
     case 'cloud-init-absent':
     case 'ipv6-route-absent':
     case 'ready':
