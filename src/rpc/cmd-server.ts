@@ -65,6 +65,8 @@ export async function startCmdServer(opts: CmdServerOptions): Promise<CmdServer>
   const server = new grpc.Server({
     'grpc.max_receive_message_length': GO_MAX_RECEIVE,
     'grpc.max_send_message_length': -1,
+    // No channelz bookkeeping on every call: nothing reads it.
+    'grpc.enable_channelz': 0,
   });
   server.addService(cmdInfoDefinition(), {
     Info: (_call: unknown, cb: grpc.sendUnaryData<Buffer>) => {

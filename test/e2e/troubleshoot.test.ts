@@ -240,7 +240,9 @@ describe('vmpod troubleshooting commands in a running VM pod', () => {
     // echoes what it reads as a console-input report), then Ctrl-]. Raw mode shows in the pty's
     // termios: ICANON and ECHO off while attached, back on after detaching.
     const typed = `typed-${Date.now()}`;
-    const r = await sb.exec(['python3', '-c', PTY_DRIVER, typed, vmpod, 'console'], { timeoutMs: 90_000 });
+    const r = await sb.exec(['/usr/bin/python3', '-c', PTY_DRIVER, typed, vmpod, 'console'], {
+      timeoutMs: 90_000,
+    });
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
     const run = JSON.parse(r.stdout) as {
       banner: boolean;
