@@ -25,7 +25,21 @@ import {
 // A VMI from JSON or YAML text (or an already-decoded object) to the typed model, checking every
 // field vmpod reads; sections vmpod cannot honour fail with NOT_SUPPORTED naming the field.
 
+/**
+ * etcd's default request size limit (1.5 MiB): no VMI a cluster stores is larger. Longer text is
+ * refused before parsing, which also bounds the YAML parser's time and memory on damaged input.
+ */
+export const MAX_VMI_TEXT_BYTES = 1.5 * 1024 * 1024;
+
 export function parseVmiText(text: string): Vmi {
+  const bytes = Buffer.byteLength(text);
+  if (bytes > MAX_VMI_TEXT_BYTES) {
+    throw new VmpodError(
+      'VMI_INVALID',
+      `VMI text is ${bytes} bytes, over the ${MAX_VMI_TEXT_BYTES} bytes (1.5 MiB) etcd stores for one object`,
+      { facts: { path: '', bytes } },
+    );
+  }
   let doc: unknown;
   try {
     // JSON is YAML 1.2, so one parser reads both; only the first document is a VMI.

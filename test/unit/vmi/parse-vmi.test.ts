@@ -60,6 +60,18 @@ describe('parsing a VMI', () => {
     expect(() => parseVmiText('{ unterminated')).toThrow(expect.objectContaining({ code: 'VMI_INVALID' }));
   });
 
+  it('refuses text over 1.5 MiB (etcd would not store it) before parsing it', () => {
+    const padded = `${JSON.stringify(base())}\n#${'x'.repeat(1.5 * 1024 * 1024)}`;
+    const started = performance.now();
+    expect(() => parseVmiText(padded)).toThrow(
+      expect.objectContaining({ code: 'VMI_INVALID', message: expect.stringContaining('1.5 MiB') }),
+    );
+    expect(performance.now() - started).toBeLessThan(1_000);
+    // Just under the limit is still read.
+    const fits = `${JSON.stringify(base())}\n#${'x'.repeat(1024 * 1024)}`;
+    expect(parseVmiText(fits).metadata.name).toBe(base().metadata.name);
+  });
+
   it('names the field path of an unknown disk bus', () => {
     const doc = base();
     doc.spec.domain.devices.disks?.push({ name: 'two', disk: { bus: 'ide' } });
