@@ -12,15 +12,31 @@ import { PhaseClock, StartupError } from './phases.js';
 import { applyDirectories, ensureQemuFile, writeLibvirtConfig } from './prepare.js';
 import { monitorQemu } from './qemu-monitor.js';
 import { EARLY_EXIT_ENV, earlyExitRequested, waitForDomain } from './wait-for-domain.js';
-import { startCommandPlane } from './command-plane.js';
 import { FAILURE_REPORT_PATH, failureReport, writeFailureReport } from './failure-report.js';
-import { domainKiller, waitForFinalNotification } from './events/index.js';
-import { startControl } from './control/index.js';
 
 // virt-launcher: prepares the pod, runs libvirt's daemons, and lives as long as the VM does
 // (KUBEVIRT.md §1.3.2). Returns the process exit code; only main.ts exits.
 
 const LIBVIRT_CONNECT_DEADLINE_MS = 15_000;
+
+/**
+ * What serves virt-handler once libvirt answers: gRPC and protobuf, the domain converter, the
+ * event pipeline, the troubleshooting socket. Most of the launcher's code by weight (about 130 ms
+ * to load here), so it loads while libvirt's daemons start rather than before.
+ */
+async function loadServingModules() {
+  const [plane, control, events] = await Promise.all([
+    import('./command-plane.js'),
+    import('./control/index.js'),
+    import('./events/index.js'),
+  ]);
+  return {
+    startCommandPlane: plane.startCommandPlane,
+    startControl: control.startControl,
+    domainKiller: events.domainKiller,
+    waitForFinalNotification: events.waitForFinalNotification,
+  };
+}
 /** virDomainDestroyFlags: VIR_DOMAIN_DESTROY_GRACEFUL. */
 const DESTROY_GRACEFUL = 1;
 
@@ -89,6 +105,9 @@ export async function runLauncher(argv: readonly string[], env: NodeJS.ProcessEn
       );
     });
     await clock.run('libvirt-start', () => daemons.start());
+    const serving = loadServingModules();
+    // Awaited in the cmd-server phase; a start-up that fails before then must not leave it unhandled.
+    serving.catch(() => undefined);
     await clock.run('libvirt-connect', () => daemons.waitAnswering(LIBVIRT_CONNECT_DEADLINE_MS, abort));
     client = await clock.run('libvirt-client', () =>
       // A pod lives for months: the client keeps reconnecting for as long as the daemons are
@@ -119,18 +138,29 @@ export async function runLauncher(argv: readonly string[], env: NodeJS.ProcessEn
         ? undefined
         : await clock.run('vmi', async () => (await import('../vmi/index.js')).loadVmi(standaloneText));
     // Steps 8–10: domain manager, notify client, command server (self-checked), libvirt events.
-    const plane = await clock.run('cmd-server', () =>
-      startCommandPlane({
+    const { plane, serve } = await clock.run('cmd-server', async () => {
+      const serve = await serving;
+      const plane = await serve.startCommandPlane({
         cfg: vmi ? { ...cfg, allowEmulation: true } : cfg,
         client: libvirt,
         layout,
         root,
         ...(vmi ? { standalone: { clock, uid: vmi.metadata.uid } } : {}),
-      }),
-    );
+      });
+      return { plane, serve };
+    });
     closers.push(() => plane.close());
     // Troubleshooting socket (`vmpod status|net|events|logs|log-level`); never fails start-up.
-    const control = await startControl({ cfg, layout, clock, daemons, plane, client: libvirt, root, recent });
+    const control = await serve.startControl({
+      cfg,
+      layout,
+      clock,
+      daemons,
+      plane,
+      client: libvirt,
+      root,
+      recent,
+    });
     closers.push(() => control.close());
     const pipeline = await clock.run('domain-events', () => plane.startEvents());
     // Step 12: the rename is the readiness signal virt-handler waits for.
@@ -192,9 +222,9 @@ export async function runLauncher(argv: readonly string[], env: NodeJS.ProcessEn
       }
       if (!vmi) {
         // §1.3.5: wait for virt-handler to have been told the domain is gone.
-        const outcome = await waitForFinalNotification(
+        const outcome = await serve.waitForFinalNotification(
           pipeline,
-          domainKiller(libvirt.domain(domain.name)),
+          serve.domainKiller(libvirt.domain(domain.name)),
           forFile(root, 'final-notification.ts'),
         );
         log.info({ domain: domain.name, outcome }, 'final notification wait ended');
