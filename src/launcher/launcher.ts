@@ -37,6 +37,7 @@ async function loadServingModules() {
     waitForFinalNotification: events.waitForFinalNotification,
   };
 }
+
 /** virDomainDestroyFlags: VIR_DOMAIN_DESTROY_GRACEFUL. */
 const DESTROY_GRACEFUL = 1;
 

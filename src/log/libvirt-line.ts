@@ -38,9 +38,9 @@ function severityToLevel(severity: string): LibvirtLine['level'] {
 /**
  * Lines every libvirt daemon prints at start-up inside a pod, at error or warning level, that
  * say nothing about this VM: no D-Bus, no DMI, no /dev/mem, no /dev/kvm under TCG, a client that
- * hung up, the one guest-info query an older libvirt does not know. They are kept at debug level (with this reason) so a normal start reads clean and a
- * real failure stands out. Matched on libvirt's source position and message, never on the message
- * alone.
+ * hung up, the one guest-info query an older libvirt does not know. They are kept at debug level
+ * (with this reason) so a normal start reads clean and a real failure stands out. Matched on
+ * libvirt's source position and message, never on the message alone.
  */
 const NOISE: readonly { pos: RegExp; msg: RegExp; why: string }[] = [
   { pos: /^virGDBusGetSystemBus:/, msg: /Unable to get system bus connection/, why: 'no D-Bus in a pod' },
