@@ -8,6 +8,8 @@ export interface ProcStat {
   /** One letter: R, S, D, Z, T, … */
   readonly state: string;
   readonly ppid: number;
+  /** Field 22: when the process started, in clock ticks after boot (USER_HZ); absent if cut short. */
+  readonly startTicks?: number;
 }
 
 /** Parses /proc/<pid>/stat; comm may itself contain spaces and parentheses. */
@@ -19,7 +21,15 @@ export function parseStat(text: string): ProcStat | undefined {
   const pid = Number.parseInt(text.slice(0, open).trim(), 10);
   const ppid = Number.parseInt(rest[1] ?? '', 10);
   if (!Number.isInteger(pid) || !Number.isInteger(ppid) || rest[0] === undefined) return undefined;
-  return { pid, comm: text.slice(open + 1, close), state: rest[0], ppid };
+  // rest[0] is field 3 (state), so field 22 is rest[19].
+  const startTicks = Number.parseInt(rest[19] ?? '', 10);
+  return {
+    pid,
+    comm: text.slice(open + 1, close),
+    state: rest[0],
+    ppid,
+    ...(Number.isInteger(startTicks) ? { startTicks } : {}),
+  };
 }
 
 export function readStat(pid: number, procRoot = '/proc'): ProcStat | undefined {

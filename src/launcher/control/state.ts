@@ -8,6 +8,7 @@ import { AgentLifecycleState, LifecycleEvent } from '../../libvirt/index.js';
 import { type Logger, levelFromText } from '../../log/logger.js';
 import type { RecentLines } from '../../log/logger.js';
 import type { DaemonSnapshot } from '../../supervisor/daemon.js';
+import { parseStat } from '../../supervisor/proc-table.js';
 import type { PipelineHistory } from '../events/pipeline.js';
 import type { PipelineTrigger } from '../events/event-type.js';
 import type {
@@ -269,14 +270,9 @@ export async function processUptimeMs(pid: number): Promise<number | undefined> 
   }
 }
 
-/** The comm field may hold spaces and parentheses: fields are counted after its last ')'. */
+/** The start time in a /proc/<pid>/stat text, as the supervisor's parser reads it. */
 export function startTicksFromStat(stat: string): number | undefined {
-  const close = stat.lastIndexOf(')');
-  if (close < 0) return undefined;
-  const fields = stat.slice(close + 2).split(' ');
-  // fields[0] is field 3 (state); field 22 is at index 19.
-  const v = Number.parseInt(fields[19] ?? '', 10);
-  return Number.isFinite(v) ? v : undefined;
+  return parseStat(stat)?.startTicks;
 }
 
 async function readTail(path: string, max: number): Promise<{ text: string; truncated: boolean }> {

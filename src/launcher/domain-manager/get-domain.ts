@@ -13,15 +13,15 @@ export async function getDomainJson(args: {
   readonly client: LibvirtClient;
   readonly metadata: () => KubevirtMetadata;
   readonly agentStatus: () => Partial<DomainStatusJson>;
-  /** XML → Spec; DomainManager passes a memo (specParser) so an unchanged XML is parsed once. */
-  readonly spec?: (xml: string) => DomainSpecJson;
+  /** XML → Spec: a specParser(), so an unchanged XML is parsed once. */
+  readonly spec: (xml: string) => DomainSpecJson;
 }): Promise<string> {
   const [dom] = await args.client.listAllDomains();
   if (!dom) return '';
   try {
     // Both requests go out together on the one connection; libvirt answers them in turn.
     const [state, xml] = await Promise.all([dom.kubevirtState(), domainXml(dom)]);
-    const spec = (args.spec ?? domainSpecFromXml)(xml);
+    const spec = args.spec(xml);
     const json = buildDomainJson({
       libvirtName: dom.name,
       spec,
