@@ -551,8 +551,12 @@ function startProcess(
   };
 }
 
-/** Resolves once `path` exists; fails at the deadline or when the pod's PID 1 has exited. */
-export async function waitForFile(path: string, pod: SandboxProcess, timeoutMs: number): Promise<void> {
+/** Resolves once `path` exists; fails at the deadline or when the pod (or container) has exited. */
+export async function waitForFile(
+  path: string,
+  pod: Pick<SandboxProcess, 'child' | 'output'>,
+  timeoutMs: number,
+): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!existsSync(path)) {
     if (Date.now() > until || pod.child.exitCode !== null) {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildGuest, type DhcpLease, type Guest } from '../helpers/guest.js';
+import { withDeadline } from '../helpers/qemu-process.js';
 import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
 import { kernelBootVmi } from '../helpers/test-vmi.js';
 import {
@@ -20,7 +21,6 @@ import {
   RUN_LIMITS,
   runContainer,
   waitForConsole,
-  withTimeout,
 } from './podman.js';
 
 // The image level of the testing ladder (ARCHITECTURE.md): the Containerfile builds (through
@@ -218,7 +218,7 @@ for (const mode of [
 
     it('ends with exit 0 on SIGTERM, the guest shut down', async () => {
       await podmanOk(['kill', '--signal', 'TERM', c.name]);
-      const code = await withTimeout(c.exited, 120_000, 'container exit after SIGTERM');
+      const code = await withDeadline(c.exited, 120_000, () => 'container exit after SIGTERM');
       expect(code, c.output()).toBe(0);
       expect(c.output()).toContain('shutting the guest down through ACPI');
       const status = await podmanOk(['inspect', '--format', '{{.State.ExitCode}}', c.name]);

@@ -1,10 +1,10 @@
-import { existsSync } from 'node:fs';
 import { chown, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildGuest, type DhcpLease, type Guest } from '../helpers/guest.js';
-import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
+import { withDeadline } from '../helpers/qemu-process.js';
+import { createSandbox, type Sandbox, waitForFile } from '../helpers/sandbox.js';
 import { kernelBootVmi } from '../helpers/test-vmi.js';
 import {
   type CmdTestClient,
@@ -27,7 +27,6 @@ import {
   removeContainer,
   runContainer,
   waitForConsole,
-  withTimeout,
 } from './podman.js';
 
 // The image as an unmodified KubeVirt runs it: the non-root compute container (uid 107, only
@@ -38,17 +37,6 @@ import {
 // handler syncs the VMI, the guest boots with the pod's IP, `kubectl exec … vmpod status` (here
 // `podman exec`, as the image's user) tells the truth, and a pod deletion runs KubeVirt's
 // termination path: SIGTERM, the graceful-shutdown mark, Shutdown, Shutoff, Kill, Delete, exit 0.
-
-/** Polls for a file the container makes in a volume; fails early when the container ends. */
-async function waitForPath(path: string, container: Container, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!existsSync(path)) {
-    if (Date.now() > until || container.child.exitCode !== null) {
-      throw new Error(`${path} did not appear within ${timeoutMs} ms\n${container.output()}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 interface DomainJson {
   ObjectMeta: { name: string; namespace: string; deletionTimestamp?: string };
@@ -110,7 +98,7 @@ beforeAll(async () => {
     ...controllerArgs({ name, namespace, uid, gracePeriodSeconds: 45, extra: ['--run-as-nonroot'] }),
   ]);
   const share = join(dir, 'public');
-  await waitForPath(join(share, 'sockets/launcher-sock'), c, 90_000);
+  await waitForFile(join(share, 'sockets/launcher-sock'), c, 90_000);
   notify = await startNotifyServer(join(share, 'domain-notify-pipe.sock'));
   // virt-handler hands a non-root launcher its notify socket (§10.3).
   await chown(join(share, 'domain-notify-pipe.sock'), 107, 107);
@@ -179,7 +167,7 @@ describe('the image driven by virt-handler (non-root, virt-controller’s argume
     );
     const gone = events(notify).find((e) => e.d.ObjectMeta.deletionTimestamp !== undefined);
     expect(gone?.d.Status).toMatchObject({ Status: 'NoState', Reason: 'NonExistent' });
-    const code = await withTimeout(c.exited, 120_000, 'container exit after SIGTERM');
+    const code = await withDeadline(c.exited, 120_000, () => 'container exit after SIGTERM');
     expect(code, c.output()).toBe(0);
     expect((await podman(['inspect', '--format', '{{.State.ExitCode}}', c.name])).out.trim()).toBe('0');
   });

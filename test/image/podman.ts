@@ -115,18 +115,6 @@ export async function waitForConsole(
   }
 }
 
-export async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let t: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    t = setTimeout(() => reject(new Error(`${what}: no result within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([p, timeout]);
-  } finally {
-    clearTimeout(t);
-  }
-}
-
 /** The pod's emptyDirs (KUBEVIRT.md §2.1): host directory name under the test's dir → path in the pod. */
 export const POD_VOLUMES: Readonly<Record<string, string>> = {
   private: '/run/kubevirt-private',
