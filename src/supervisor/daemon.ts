@@ -50,6 +50,8 @@ export interface DaemonSnapshot {
   readonly pid: number | undefined;
   /** Epoch ms of the latest start; undefined before the first. */
   readonly startedAt: number | undefined;
+  /** How long the latest start has run, on the monotonic clock (a wall-clock step cannot skew it). */
+  readonly uptimeMs: number | undefined;
   readonly restarts: number;
   readonly consecutiveCrashes: number;
   /** Epoch ms at which a scheduled restart happens. */
@@ -95,6 +97,7 @@ export class SupervisedDaemon extends EventEmitter<DaemonEvents> {
   #restarts = 0;
   #consecutiveCrashes = 0;
   #startedAt: number | undefined;
+  #startedMono: number | undefined;
   #lastExit: DaemonSnapshot['lastExit'];
 
   constructor(spec: DaemonSpec) {
@@ -125,6 +128,10 @@ export class SupervisedDaemon extends EventEmitter<DaemonEvents> {
       name: this.spec.name,
       pid: this.pid,
       startedAt: this.#startedAt,
+      uptimeMs:
+        this.pid !== undefined && this.#startedMono !== undefined
+          ? Math.round(performance.now() - this.#startedMono)
+          : undefined,
       restarts: this.#restarts,
       consecutiveCrashes: this.#consecutiveCrashes,
       restartAt: this.#restartAt,
@@ -198,6 +205,7 @@ export class SupervisedDaemon extends EventEmitter<DaemonEvents> {
     child.once('spawn', () => {
       ran = true;
       this.#startedAt = Date.now();
+      this.#startedMono = performance.now();
       this.emit('started', child.pid as number);
     });
     child.once('error', (err) => report(null, null, err));

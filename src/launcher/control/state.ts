@@ -65,13 +65,12 @@ export async function statusReport(s: ControlSources): Promise<StatusReport> {
       domain = { name, error: describeError(err) };
     }
   }
-  const now = Date.now();
   const children: ChildStatus[] = s.daemons().map((d) => ({
     name: d.name,
     pid: d.pid,
     alive: d.pid !== undefined && processAlive(d.pid),
     startedAt: d.startedAt,
-    uptimeMs: d.pid !== undefined && d.startedAt !== undefined ? now - d.startedAt : undefined,
+    uptimeMs: d.uptimeMs,
     restarts: d.restarts,
     consecutiveCrashes: d.consecutiveCrashes,
     lastExit: d.lastExit

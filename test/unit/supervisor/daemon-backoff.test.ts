@@ -125,7 +125,11 @@ describe('stopping', () => {
     const exited = new Promise<DaemonExit>((resolve) => d.once('exited', resolve));
     d.start();
     await started;
+    await new Promise((r) => setTimeout(r, 50));
+    const running = d.snapshot().uptimeMs;
+    expect(running).toBeGreaterThanOrEqual(45);
     await d.stop();
+    expect(d.snapshot().uptimeMs).toBeUndefined();
     const info = await exited;
     expect(info).toMatchObject({ willRestart: false, signal: 'SIGKILL', restarts: 0 });
     expect(info.restartInMs).toBeUndefined();
