@@ -1,7 +1,7 @@
 import { parseFlags } from '../config/go-flags.js';
 import { describeError } from '../errors.js';
 import { createLogger, forFile } from '../log/logger.js';
-import { createIpDrivers, setUpBridgeBinding } from '../network/index.js';
+import { createNetworkDrivers, setUpBridgeBinding } from '../network/index.js';
 
 // `vmpod pod-network`: builds "phase 1" of the bridge binding in the current network namespace,
 // exactly what virt-handler does inside a VM pod before the launcher runs (KUBEVIRT.md §7.2): the
@@ -55,7 +55,7 @@ export async function runPodNetwork(argv: readonly string[]): Promise<number> {
       iface: { name: String(v.interface), bridge: {}, ...(mac ? { macAddress: mac } : {}) },
       index: Number(v.index),
       podIfaceName,
-      drivers: createIpDrivers(),
+      drivers: createNetworkDrivers(),
       options: {
         ownerId: Number(v.owner),
         ownerGid: Number(v.group) >= 0 ? Number(v.group) : Number(v.owner),

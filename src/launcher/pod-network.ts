@@ -7,7 +7,7 @@ import {
   bridgeFakeAddress,
   bridgeName,
   bridgedNicName,
-  createIpDrivers,
+  createNetworkDrivers,
   guestInterfaceFromPod,
   type GuestInterfaceSpec,
   type MasqueradeInterface,
@@ -59,7 +59,7 @@ export async function setUpPodNetwork(inputs: PodNetworkInputs): Promise<PodNetw
       { facts: { interface: iface.name } },
     );
   }
-  const drivers = inputs.drivers ?? createIpDrivers();
+  const drivers = inputs.drivers ?? createNetworkDrivers();
   const privateDir = inputs.privateDir ?? KUBEVIRT_PRIVATE_DIR;
   const isPodNetwork = podIfaceName === 'eth0';
   await setUpBridgeBinding({
@@ -118,7 +118,7 @@ export async function setUpPodNetwork(inputs: PodNetworkInputs): Promise<PodNetw
  */
 async function setUpMasqueradeNetwork(inputs: PodNetworkInputs): Promise<PodNetwork> {
   const { iface, podIfaceName, log } = inputs;
-  const drivers = inputs.drivers ?? createIpDrivers();
+  const drivers = inputs.drivers ?? createNetworkDrivers();
   const privateDir = inputs.privateDir ?? KUBEVIRT_PRIVATE_DIR;
   const isPodNetwork = podIfaceName === 'eth0';
   const net = await setUpMasqueradeBinding({

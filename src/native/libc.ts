@@ -2,7 +2,8 @@ import { createRequire } from 'node:module';
 
 // vmpod's whole native surface, in one place: the few libc calls Node has no API for (waitpid on
 // a named pid and prctl for PID 1's duties; socket/setsockopt/bind for a DHCP socket bound to one
-// interface; pidfd_open/eventfd/poll to learn at once that a process we did not spawn has exited).
+// interface and for rtnetlink; setns to reach a named network namespace; pidfd_open/eventfd/poll
+// to learn at once that a process we did not spawn has exited).
 // Loaded through koffi's FFI on first use, so processes that need none pay nothing.
 
 /** A koffi function that can also run on libuv's threadpool: `fn.async(...args, callback)`. */
@@ -36,6 +37,10 @@ export interface Libc {
     addr: Buffer,
     addrLength: number[],
   ): number;
+  /** Blocking receive; SO_RCVTIMEO bounds it (netlink replies from the kernel are immediate). */
+  recv(fd: number, buf: Buffer, length: number, flags: number): number;
+  /** Moves the calling thread into the namespace open on `fd` (`nstype` e.g. CLONE_NEWNET). */
+  setns(fd: number, nstype: number): number;
   if_nametoindex(name: string): number;
   /**
    * A file descriptor for one process (Linux ≥ 5.3), readable once it has exited. glibc ≥ 2.36
@@ -81,6 +86,8 @@ export function loadLibc(): Libc {
       recvfrom: fn<'recvfrom'>(
         'intptr_t recvfrom(int fd, void *buf, size_t len, int flags, void *addr, _Inout_ uint32_t *alen)',
       ),
+      recv: fn<'recv'>('intptr_t recv(int fd, void *buf, size_t len, int flags)'),
+      setns: fn<'setns'>('int setns(int fd, int nstype)'),
       if_nametoindex: fn<'if_nametoindex'>('unsigned int if_nametoindex(const char *name)'),
       pidfd_open: pidfdOpen(lib),
       eventfd: fn<'eventfd'>('int eventfd(unsigned int initval, int flags)'),

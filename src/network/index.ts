@@ -25,7 +25,7 @@ export { discoverPodInterface, findSecondaryPodInterface, podHostname, readResol
 export type { NetworkDrivers } from './drivers.js';
 export { guestInterfaceSpec };
 export type { GuestInterfaceInputs, GuestInterfaceSpec } from './guest-interface.js';
-export { createIpDrivers } from './ip-drivers.js';
+export { createNetworkDrivers } from './system-drivers.js';
 export { bridgeName, bridgedNicName, tapName, vifCacheFileName } from './names.js';
 export { dnsSettings, parseResolvConf } from './resolv-conf.js';
 export type { DnsSettings, ResolvConf } from './resolv-conf.js';

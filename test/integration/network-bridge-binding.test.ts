@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { VmpodError } from '../../src/errors.js';
 import type { NetworkDrivers } from '../../src/network/drivers.js';
 import {
-  createIpDrivers,
+  createNetworkDrivers,
   guestInterfaceFromPod,
   readVifCache,
   setUpBridgeBinding,
@@ -152,13 +152,13 @@ describe('bridge binding phase 1 in a pod network namespace', () => {
   it('builds the layout of KUBEVIRT.md §7.2 and the vif cache of the original pod interface', async () => {
     const sb = await sandbox();
     const index = await eth0Index(sb);
-    const result = await setUp(createIpDrivers(sb.podNetns));
+    const result = await setUp(createNetworkDrivers(sb.podNetns));
     expect(result.placeholderKind).toBe('veth');
     const s = await podState(sb);
     expectKubevirtLayout(sb, s, index);
     expect(await s.owner('tap0')).toEqual({ uid: 107, gid: 107 });
 
-    const cache = await readVifCache(createIpDrivers().files, 'eth0', privateDir);
+    const cache = await readVifCache(createNetworkDrivers().files, 'eth0', privateDir);
     expect(cache).toMatchObject({
       name: 'eth0',
       ipamDisabled: false,
@@ -174,7 +174,7 @@ describe('bridge binding phase 1 in a pod network namespace', () => {
     const guest = await guestInterfaceFromPod({
       iface,
       podIfaceName: 'eth0',
-      links: createIpDrivers(sb.podNetns).links,
+      links: createNetworkDrivers(sb.podNetns).links,
     });
     expect(guest).toEqual({
       alias: 'ua-default',
@@ -191,14 +191,14 @@ describe('bridge binding phase 1 in a pod network namespace', () => {
 
   it('changes nothing when run twice', async () => {
     const sb = await sandbox();
-    await setUp(createIpDrivers(sb.podNetns));
+    await setUp(createNetworkDrivers(sb.podNetns));
     const before = await podState(sb);
-    const second = await setUp(createIpDrivers(sb.podNetns));
+    const second = await setUp(createNetworkDrivers(sb.podNetns));
     expect(second.stepsRun).toBe(0);
     expect(controlled(await podState(sb))).toEqual(controlled(before));
     // Without the progress file, discovery recognises the built layout and leaves it alone.
     await rm(join(privateDir, 'vmpod-network-eth0.json'));
-    const third = await setUp(createIpDrivers(sb.podNetns));
+    const third = await setUp(createNetworkDrivers(sb.podNetns));
     expect(third.plan.kind).toBe('already-built');
     expect(controlled(await podState(sb))).toEqual(controlled(before));
   });
@@ -206,15 +206,17 @@ describe('bridge binding phase 1 in a pod network namespace', () => {
   it.each([3, 7, 12, 15])('completes after a crash following %i kernel changes', async (budget) => {
     const sb = await sandbox();
     const index = await eth0Index(sb);
-    const crashed = await setUp(crashingAfter(createIpDrivers(sb.podNetns), budget)).catch((e: unknown) => e);
+    const crashed = await setUp(crashingAfter(createNetworkDrivers(sb.podNetns), budget)).catch(
+      (e: unknown) => e,
+    );
     expect(crashed).toMatchObject({ code: 'TEST_CRASH' });
-    await setUp(createIpDrivers(sb.podNetns));
+    await setUp(createNetworkDrivers(sb.podNetns));
     expectKubevirtLayout(sb, await podState(sb), index);
   });
 
   it('forwards a stand-in guest with the pod IP and MAC to the node through the bridge', async () => {
     const sb = await sandbox();
-    await setUp(createIpDrivers(sb.podNetns));
+    await setUp(createNetworkDrivers(sb.podNetns));
     const guestNs = `${sb.name}-g`;
     await runCommand('ip', ['netns', 'add', guestNs]);
     try {

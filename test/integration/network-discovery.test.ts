@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  createIpDrivers,
+  createNetworkDrivers,
   discoverPodInterface,
   readResolvConf,
   setUpBridgeBinding,
@@ -28,7 +28,7 @@ describe('pod interface discovery', () => {
       dnsServers: ['10.96.0.10', 'fd00:96::a'],
       search: ['ns1.svc.cluster.local', 'svc.cluster.local', 'cluster.local'],
     });
-    const d = await discoverPodInterface('eth0', createIpDrivers(sb.podNetns).links);
+    const d = await discoverPodInterface('eth0', createNetworkDrivers(sb.podNetns).links);
     expect(d.link).toMatchObject({
       name: 'eth0',
       mac: '0a:58:0a:f4:03:07',
@@ -49,7 +49,7 @@ describe('pod interface discovery', () => {
     );
     expect([d.bridge, d.nic, d.tap]).toEqual([undefined, undefined, undefined]);
 
-    const conf = await readResolvConf(createIpDrivers().files, join(sb.stateDir, 'resolv.conf'));
+    const conf = await readResolvConf(createNetworkDrivers().files, join(sb.stateDir, 'resolv.conf'));
     expect(conf).toEqual({
       nameserversV4: ['10.96.0.10'],
       nameserversV6: ['fd00:96::a'],
@@ -63,7 +63,7 @@ describe('pod interface discovery', () => {
         iface: { name: 'default', bridge: {} },
         index: 0,
         podIfaceName: 'eth0',
-        drivers: createIpDrivers(sb.podNetns),
+        drivers: createNetworkDrivers(sb.podNetns),
         options: { privateDir },
       });
       expect(r.plan.kind === 'build' && r.plan.vifCache.routes).toEqual([

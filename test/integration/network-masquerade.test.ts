@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { VmpodError } from '../../src/errors.js';
 import type { NetworkDrivers } from '../../src/network/drivers.js';
 import {
-  createIpDrivers,
+  createNetworkDrivers,
   type MasqueradePort,
   type MasqueradeRulesetInput,
   masqueradeProgressFilePath,
@@ -111,7 +111,7 @@ const setUp = (sb: Sandbox, ports?: MasqueradePort[], drivers?: NetworkDrivers) 
     iface: { name: 'default', masquerade: {}, ports },
     index: 0,
     podIfaceName: 'eth0',
-    drivers: drivers ?? createIpDrivers(sb.podNetns),
+    drivers: drivers ?? createNetworkDrivers(sb.podNetns),
     options: { privateDir },
   });
 
@@ -206,7 +206,7 @@ describe('masquerade binding phase 1 in a pod network namespace', () => {
     expect(after).toEqual(before);
     // Applying the recorded scripts again (a crash right after nft) leaves the same rules.
     for (const step of third.plan.steps) {
-      if (step.op === 'nft') await createIpDrivers(sb.podNetns).nft?.apply(step.script);
+      if (step.op === 'nft') await createNetworkDrivers(sb.podNetns).nft?.apply(step.script);
     }
     expect(await natTable(sb, 'ip')).toBe(before.v4);
     expect(await natTable(sb, 'ip6')).toBe(before.v6);
@@ -214,9 +214,11 @@ describe('masquerade binding phase 1 in a pod network namespace', () => {
 
   it.each([2, 6, 11])('completes after a crash following %i kernel changes', async (budget) => {
     const sb = await sandbox(true);
-    const crashed = await setUp(sb, undefined, crashingAfter(createIpDrivers(sb.podNetns), budget)).catch(
-      (e: unknown) => e,
-    );
+    const crashed = await setUp(
+      sb,
+      undefined,
+      crashingAfter(createNetworkDrivers(sb.podNetns), budget),
+    ).catch((e: unknown) => e);
     expect(crashed).toMatchObject({ code: 'TEST_CRASH' });
     const result = await setUp(sb);
     expect(result).toMatchObject({ resumed: true, v4: { guest: '10.0.2.2' }, v6: { guest: 'fd10:0:2::2' } });

@@ -3,7 +3,11 @@ import { DEFAULT_DISK_DIRS, type DiskSource, createQemuImg, prepareDisks } from 
 import { type ConvertContext, convertVmiToXml, defaultContext } from '../../domain/index.js';
 import { VmpodError } from '../../errors.js';
 import { type Logger, forFile } from '../../log/logger.js';
-import { createIpDrivers, findSecondaryPodInterface, type GuestInterfaceSpec } from '../../network/index.js';
+import {
+  createNetworkDrivers,
+  findSecondaryPodInterface,
+  type GuestInterfaceSpec,
+} from '../../network/index.js';
 import type { VirtualMachineOptions } from '../../rpc/cmd-types.js';
 import type { Vmi } from '../../vmi/index.js';
 import type { LibvirtLayout } from '../libvirt-paths.js';
@@ -138,7 +142,7 @@ export function contextFromOptions(options: VirtualMachineOptions): Partial<Conv
 async function setUpNetworks(vmi: Vmi, log: Logger) {
   const out: { name: string; net: PodNetwork }[] = [];
   const ifaces = vmi.spec.domain.devices.interfaces ?? [];
-  const links = createIpDrivers().links;
+  const links = createNetworkDrivers().links;
   // Multus networks are numbered among the secondary networks, in spec order (net1, net2, …).
   const secondary = vmi.spec.networks.filter((n) => n.multus && !n.multus.default).map((n) => n.name);
   for (const [index, iface] of ifaces.entries()) {
