@@ -2,8 +2,8 @@ import { createRequire } from 'node:module';
 
 // vmpod's whole native surface, in one place: the few libc calls Node has no API for (waitpid on
 // a named pid and prctl for PID 1's duties; socket/setsockopt/bind for a DHCP socket bound to one
-// interface and for rtnetlink; setns to reach a named network namespace; pidfd_open/eventfd/poll
-// to learn at once that a process we did not spawn has exited).
+// interface and for rtnetlink; setns to reach a named network namespace; ioctl to make taps;
+// pidfd_open/eventfd/poll to learn at once that a process we did not spawn has exited).
 // Loaded through koffi's FFI on first use, so processes that need none pay nothing.
 
 /** A koffi function that can also run on libuv's threadpool: `fn.async(...args, callback)`. */
@@ -39,6 +39,11 @@ export interface Libc {
   ): number;
   /** Blocking receive; SO_RCVTIMEO bounds it (netlink replies from the kernel are immediate). */
   recv(fd: number, buf: Buffer, length: number, flags: number): number;
+  /**
+   * Variadic, as in C: the third argument is given as a koffi type and a value
+   * (`'void *', buffer` for a struct, `'unsigned long', n` for a number).
+   */
+  ioctl(fd: number, request: number, argType: string, arg: Buffer | number): number;
   /** Moves the calling thread into the namespace open on `fd` (`nstype` e.g. CLONE_NEWNET). */
   setns(fd: number, nstype: number): number;
   if_nametoindex(name: string): number;
@@ -88,6 +93,7 @@ export function loadLibc(): Libc {
       ),
       recv: fn<'recv'>('intptr_t recv(int fd, void *buf, size_t len, int flags)'),
       setns: fn<'setns'>('int setns(int fd, int nstype)'),
+      ioctl: fn<'ioctl'>('int ioctl(int fd, unsigned long request, ...)'),
       if_nametoindex: fn<'if_nametoindex'>('unsigned int if_nametoindex(const char *name)'),
       pidfd_open: pidfdOpen(lib),
       eventfd: fn<'eventfd'>('int eventfd(unsigned int initval, int flags)'),

@@ -2,7 +2,7 @@ import type { LinkAddress, LinkRoute, LinkState } from './types.js';
 
 // One tiny driver per side effect (STYLE.md, after KubeVirt's pkg/network/driver): links and
 // addresses, taps, sysctls, files. The apply logic talks only to these interfaces; production
-// uses rtnetlink, /proc/sys and `ip tuntap` (system-drivers.ts), unit tests the in-memory kernel
+// uses rtnetlink, /proc/sys and /dev/net/tun (system-drivers.ts), unit tests the in-memory kernel
 // (fake-drivers.ts).
 
 export type CreatableLinkKind = 'bridge' | 'dummy' | 'veth';

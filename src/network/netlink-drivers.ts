@@ -11,6 +11,7 @@ import {
   addressRequest,
   createLinkRequest,
   dumpAddressesRequest,
+  dumpLinksRequest,
   dumpRoutesRequest,
   getLinkRequest,
   parseAddress,
@@ -50,7 +51,7 @@ export function createNetlinkLinkDriver(netns?: string): LinkDriver {
   }
 
   function details(s: NetlinkSocket, link: ParsedLink): LinkDetails {
-    const { masterIndex, ...rest } = link;
+    const { masterIndex, operState: _, ...rest } = link;
     const master = masterIndex === undefined ? undefined : find(s, { index: masterIndex })?.name;
     return { ...rest, master };
   }
@@ -154,6 +155,43 @@ export function createNetlinkLinkDriver(netns?: string): LinkDriver {
       });
     },
   };
+}
+
+/** A link and its addresses, as `ip -d addr` shows them. */
+export interface LinkOverview {
+  readonly name: string;
+  readonly kind: string | undefined;
+  readonly mac: string | undefined;
+  readonly mtu: number;
+  readonly up: boolean;
+  readonly operState: string | undefined;
+  readonly master: string | undefined;
+  /** `address/prefix`, IPv4 first. */
+  readonly addresses: readonly string[];
+}
+
+/** Every link of the namespace with its addresses: two dumps, no capability needed. */
+export function listLinkOverviews(netns?: string): LinkOverview[] {
+  return NetlinkSocket.use(netns, (s) => {
+    const ask = ([type, flags, body]: Req, what: string) => s.request({ type, flags, body, what });
+    const links = ask(dumpLinksRequest(), 'list links').map((m) => parseLink(m.payload));
+    const addresses = new Map<number, string[]>();
+    for (const m of ask(dumpAddressesRequest(AF_UNSPEC), 'list addresses')) {
+      const a = parseAddress(m.payload);
+      if (a) addresses.set(a.index, [...(addresses.get(a.index) ?? []), `${a.address}/${a.prefixLength}`]);
+    }
+    const names = new Map(links.map((l) => [l.index, l.name]));
+    return links.map((l) => ({
+      name: l.name,
+      kind: l.kind,
+      mac: l.mac === '' ? undefined : l.mac,
+      mtu: l.mtu,
+      up: l.up,
+      operState: l.operState,
+      master: l.masterIndex === undefined ? undefined : names.get(l.masterIndex),
+      addresses: addresses.get(l.index) ?? [],
+    }));
+  });
 }
 
 /** `net.ipv4.conf.all.arp_ignore` → /proc/sys/net/ipv4/conf/all/arp_ignore. */

@@ -41,6 +41,7 @@ const IFLA_ADDRESS = 1;
 const IFLA_IFNAME = 3;
 const IFLA_MTU = 4;
 const IFLA_MASTER = 10;
+const IFLA_OPERSTATE = 16;
 const IFLA_PROTINFO = 12;
 const IFLA_LINKINFO = 18;
 const IFLA_INFO_KIND = 1;
@@ -271,12 +272,16 @@ export interface ParsedLink {
   readonly mac: string;
   readonly mtu: number;
   readonly up: boolean;
+  /** RFC 2863's operational state, as `ip` prints it (`UP`, `DOWN`, `LOWERLAYERDOWN`, …). */
+  readonly operState: string | undefined;
   readonly kind: string | undefined;
   readonly masterIndex: number | undefined;
   /** Bridge-port MAC learning, when the link is a bridge port. */
   readonly learning: boolean | undefined;
   readonly tapOwner: { readonly uid: number; readonly gid: number } | undefined;
 }
+
+const OPER_STATES = ['UNKNOWN', 'NOTPRESENT', 'DOWN', 'LOWERLAYERDOWN', 'TESTING', 'DORMANT', 'UP'];
 
 export function parseLink(payload: Buffer): ParsedLink {
   if (payload.length < 16) throw new VmpodError('NETLINK_MALFORMED', 'link message shorter than ifinfomsg');
@@ -299,12 +304,14 @@ export function parseLink(payload: Buffer): ParsedLink {
   }
   const mtu = attrs.get(IFLA_MTU);
   const master = attrs.get(IFLA_MASTER);
+  const oper = attrs.get(IFLA_OPERSTATE);
   return {
     index: payload.readInt32LE(4),
     name: cString(attrs.get(IFLA_IFNAME)) ?? '',
     mac: formatMac(attrs.get(IFLA_ADDRESS) ?? new Uint8Array()),
     mtu: mtu && mtu.length >= 4 ? mtu.readUInt32LE(0) : 0,
     up: (payload.readUInt32LE(8) & IFF_UP) !== 0,
+    operState: oper && oper.length >= 1 ? (OPER_STATES[oper[0] ?? 0] ?? String(oper[0])) : undefined,
     kind,
     masterIndex: master && master.length >= 4 ? master.readUInt32LE(0) : undefined,
     learning,

@@ -1,25 +1,14 @@
 import { chmod, chown, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { errorCode } from '../errors.js';
-import type { FileDriver, NetworkDrivers, TapDriver } from './drivers.js';
-import { type CommandRunner, createCommandRunner } from './ip-command.js';
+import type { FileDriver, NetworkDrivers } from './drivers.js';
 import { createNetlinkLinkDriver, createProcSysctlDriver } from './netlink-drivers.js';
 import { createNftDriver } from './nft-driver.js';
+import { createTunTapDriver } from './tap-driver.js';
 
 // The drivers vmpod runs with: links, addresses and routes over rtnetlink, sysctls through
-// /proc/sys (netlink-drivers.ts), taps through `ip tuntap` (an ioctl on /dev/net/tun, not
-// netlink, done once per interface), files written atomically, nftables through `nft`.
-
-export function createIpTapDriver(runner: CommandRunner): TapDriver {
-  return {
-    async createTap(name, opts) {
-      const args = ['tuntap', 'add', 'dev', name, 'mode', 'tap', 'user', String(opts.uid)];
-      args.push('group', String(opts.gid));
-      if (opts.queues > 1) args.push('multi_queue');
-      await runner.run('ip', args);
-    },
-  };
-}
+// /proc/sys (netlink-drivers.ts), taps through ioctls on /dev/net/tun (tap-driver.ts), files
+// written atomically, nftables through `nft`.
 
 export function createFileDriver(): FileDriver {
   return {
@@ -46,7 +35,7 @@ export function createFileDriver(): FileDriver {
 export function createNetworkDrivers(netns?: string): NetworkDrivers {
   return {
     links: createNetlinkLinkDriver(netns),
-    taps: createIpTapDriver(createCommandRunner(netns)),
+    taps: createTunTapDriver(netns),
     sysctls: createProcSysctlDriver(netns),
     files: createFileDriver(),
     nft: createNftDriver(netns),

@@ -5,8 +5,13 @@
 import { readlinkSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode } from '../../src/errors.js';
-import { createNetlinkLinkDriver, createProcSysctlDriver } from '../../src/network/netlink-drivers.js';
+import {
+  createNetlinkLinkDriver,
+  createProcSysctlDriver,
+  listLinkOverviews,
+} from '../../src/network/netlink-drivers.js';
 import { NetlinkSocket, inNetns } from '../../src/network/netlink-socket.js';
+import { createTunTapDriver } from '../../src/network/tap-driver.js';
 import { createLinkRequest } from '../../src/network/rtnetlink.js';
 import { runCommand, uniqueSandboxName } from '../helpers/sandbox.js';
 
@@ -61,7 +66,7 @@ describe('rtnetlink link driver, in a named namespace', () => {
   it('builds a bridge, a port and a tap that iproute2 sees as built', async () => {
     await links.createLink('br-t', 'bridge');
     await links.createLink('port-t', 'veth');
-    await ip('tuntap', 'add', 'dev', 'tap-t', 'mode', 'tap', 'user', '107', 'group', '107');
+    await createTunTapDriver(ns).createTap('tap-t', { uid: 107, gid: 107, queues: 1 });
     await links.setMac('br-t', '02:00:00:00:01:01');
     await links.setMtu('port-t', 1400);
     await links.setMac('port-t', '02:00:00:00:01:02');
@@ -115,6 +120,25 @@ describe('rtnetlink link driver, in a named namespace', () => {
     expect((await links.getLink('br-t'))?.tapOwner).toBeUndefined();
   });
 
+  it('gives `vmpod net` every link with its addresses, as `ip -d -j addr` shows them', async () => {
+    const theirs = JSON.parse(await ip('-d', '-j', 'addr', 'show')) as (IpLink & {
+      operstate: string;
+      addr_info: { local: string; prefixlen: number }[];
+    })[];
+    expect(listLinkOverviews(ns)).toEqual(
+      theirs.map((l) => ({
+        name: l.ifname,
+        kind: l.linkinfo?.info_kind,
+        mac: l.address,
+        mtu: l.mtu,
+        up: l.flags.includes('UP'),
+        operState: l.operstate,
+        master: l.master,
+        addresses: l.addr_info.map((a) => `${a.local}/${a.prefixlen}`),
+      })),
+    );
+  });
+
   it('lists addresses and routes as `ip addr` and `ip route` print them', async () => {
     await ip('route', 'add', '10.9.0.0/16', 'dev', 'br-t');
     await ip('route', 'add', 'default', 'via', '169.254.75.1', 'dev', 'br-t', 'onlink');
@@ -158,6 +182,34 @@ describe('rtnetlink link driver, in a named namespace', () => {
     );
     expect(errorCode(unknown)).toBe('NETLINK_EOPNOTSUPP');
     expect(String(unknown)).toMatch(/create x-t: EOPNOTSUPP \(.+\)/);
+  });
+});
+
+describe('tap driver', () => {
+  const taps = createTunTapDriver(ns);
+  const tunData = async (name: string) =>
+    (
+      JSON.parse(await ip('-d', '-j', 'link', 'show', 'dev', name)) as { linkinfo: { info_data: object } }[]
+    )[0]?.linkinfo.info_data;
+
+  it.each([1, 4])('makes the tap `ip tuntap add … user 107 group 107` makes (%i queues)', async (queues) => {
+    const multi = queues > 1 ? ['multi_queue'] : [];
+    await ip('tuntap', 'add', 'dev', `ip-q${queues}`, 'mode', 'tap', 'user', '107', 'group', '107', ...multi);
+    await taps.createTap(`vm-q${queues}`, { uid: 107, gid: 107, queues });
+    const theirs = await tunData(`ip-q${queues}`);
+    expect(theirs).toMatchObject({ type: 'tap', pi: false, persist: true, multi_queue: queues > 1 });
+    expect(await tunData(`vm-q${queues}`)).toEqual(theirs);
+  });
+
+  it('refuses a tap that exists and a name the kernel cannot take, with codes', async () => {
+    const busy = await rejection(taps.createTap('vm-q1', { uid: 107, gid: 107, queues: 1 }));
+    expect(errorCode(busy)).toBe('NETLINK_EBUSY');
+    expect(String(busy)).toContain('create tap vm-q1: TUNSETIFF: EBUSY');
+    for (const bad of ['', 'a'.repeat(16), 'a/b']) {
+      expect(errorCode(await rejection(taps.createTap(bad, { uid: 0, gid: 0, queues: 1 }))), bad).toBe(
+        'NETWORK_BAD_NAME',
+      );
+    }
   });
 });
 

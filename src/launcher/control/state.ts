@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { VmpodError, describeError } from '../../errors.js';
@@ -8,6 +7,7 @@ import { AgentLifecycleState, LifecycleEvent } from '../../libvirt/index.js';
 import { type Logger, levelFromText } from '../../log/logger.js';
 import type { RecentLines } from '../../log/logger.js';
 import type { DaemonSnapshot } from '../../supervisor/daemon.js';
+import { listLinkOverviews } from '../../network/netlink-drivers.js';
 import { parseStat } from '../../supervisor/proc-table.js';
 import type { PipelineHistory } from '../events/pipeline.js';
 import type { PipelineTrigger } from '../events/event-type.js';
@@ -48,12 +48,11 @@ export interface ControlSources {
   /** The logger whose level is the launcher's (all others descend from it). */
   readonly root: Logger;
   readonly log: Logger;
-  /** Current links; defaults to `ip -j -d addr`. */
+  /** Current links; defaults to the pod namespace's, read over rtnetlink. */
   readonly links?: () => Promise<LinkState[]>;
 }
 
 const QEMU_LOG_READ_BYTES = 256 * 1024;
-const IP_TIMEOUT_MS = 2000;
 
 export async function statusReport(s: ControlSources): Promise<StatusReport> {
   const name = s.domainName();
@@ -103,7 +102,7 @@ export async function netReport(s: ControlSources): Promise<NetReport> {
   let links: LinkState[] = [];
   let linksError: string | undefined;
   try {
-    links = await (s.links ?? ipLinks)();
+    links = await (s.links ?? (async () => listLinkOverviews()))();
   } catch (err) {
     linksError = describeError(err);
   }
@@ -285,51 +284,4 @@ async function readTail(path: string, max: number): Promise<{ text: string; trun
   } finally {
     await fh.close();
   }
-}
-
-interface IpJsonAddrLink {
-  ifname: string;
-  address?: string;
-  mtu: number;
-  flags?: string[];
-  operstate?: string;
-  master?: string;
-  linkinfo?: { info_kind?: string };
-  addr_info?: { local: string; prefixlen: number }[];
-}
-
-/** Turns `ip -j -d addr` output into link states. */
-export function parseIpAddrJson(text: string): LinkState[] {
-  const raw = JSON.parse(text) as IpJsonAddrLink[];
-  if (!Array.isArray(raw)) throw new VmpodError('IP_OUTPUT', 'ip -j addr did not print an array');
-  return raw.map((l) => ({
-    name: l.ifname,
-    kind: l.linkinfo?.info_kind,
-    mac: l.address,
-    mtu: l.mtu,
-    up: (l.flags ?? []).includes('UP'),
-    operState: l.operstate,
-    master: l.master,
-    addresses: (l.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`),
-  }));
-}
-
-function ipLinks(): Promise<LinkState[]> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      'ip',
-      ['-j', '-d', 'addr', 'show'],
-      { timeout: IP_TIMEOUT_MS, maxBuffer: 4 * 1024 * 1024 },
-      (err, stdout) => {
-        if (err) reject(new VmpodError('IP_FAILED', `ip -j -d addr: ${err.message}`, { cause: err }));
-        else {
-          try {
-            resolve(parseIpAddrJson(stdout));
-          } catch (e) {
-            reject(e);
-          }
-        }
-      },
-    );
-  });
 }

@@ -126,6 +126,7 @@ describe('rtnetlink replies from the kernel', () => {
       mac: '02:00:00:00:00:02',
       mtu: 1500,
       up: true,
+      operState: 'LOWERLAYERDOWN', // its peer is down
       kind: 'veth',
       masterIndex: 2,
       learning: false,
@@ -140,6 +141,7 @@ describe('rtnetlink replies from the kernel', () => {
       mac: '02:00:00:00:00:03',
       mtu: 1400,
       up: false,
+      operState: 'DOWN',
       kind: 'tun',
       masterIndex: undefined,
       learning: undefined,

@@ -7,7 +7,6 @@ import {
   describeInput,
   eventsReport,
   netReport,
-  parseIpAddrJson,
   setLogLevel,
   startTicksFromStat,
   statusReport,
@@ -216,45 +215,5 @@ describe('reading the system', () => {
     const stat = `42 (a (b) c) S 1 42 42 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 98765 1000 10 ...`;
     expect(startTicksFromStat(stat)).toBe(98765);
     expect(startTicksFromStat('garbage')).toBeUndefined();
-  });
-
-  it('reads `ip -j -d addr` output', () => {
-    const links = parseIpAddrJson(
-      JSON.stringify([
-        {
-          ifname: 'tap0',
-          address: '02:00:00:00:00:01',
-          mtu: 1450,
-          flags: ['BROADCAST', 'UP'],
-          operstate: 'UP',
-          master: 'k6t-eth0',
-          linkinfo: { info_kind: 'tun' },
-          addr_info: [{ local: '10.0.0.1', prefixlen: 24 }],
-        },
-        { ifname: 'lo', mtu: 65536 },
-      ]),
-    );
-    expect(links).toEqual([
-      {
-        name: 'tap0',
-        kind: 'tun',
-        mac: '02:00:00:00:00:01',
-        mtu: 1450,
-        up: true,
-        operState: 'UP',
-        master: 'k6t-eth0',
-        addresses: ['10.0.0.1/24'],
-      },
-      {
-        name: 'lo',
-        kind: undefined,
-        mac: undefined,
-        mtu: 65536,
-        up: false,
-        operState: undefined,
-        master: undefined,
-        addresses: [],
-      },
-    ]);
   });
 });
