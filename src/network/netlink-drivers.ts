@@ -6,6 +6,7 @@ import {
   AF_INET,
   AF_INET6,
   AF_UNSPEC,
+  type LinkChange,
   type ParsedLink,
   RT_TABLE_MAIN,
   addressRequest,
@@ -27,15 +28,10 @@ import type { LinkAddress, LinkRoute } from './types.js';
 // started. Each call opens its own socket, so a driver needs no closing; with `netns` the socket
 // is made inside that named namespace (tools and tests working from outside).
 
-type Req = [type: number, flags: number, body: Buffer];
-
 export function createNetlinkLinkDriver(netns?: string): LinkDriver {
-  const ask = (s: NetlinkSocket, [type, flags, body]: Req, what: string) =>
-    s.request({ type, flags, body, what });
-
   function find(s: NetlinkSocket, by: { name: string } | { index: number }): ParsedLink | undefined {
     try {
-      const [m] = ask(s, getLinkRequest(by), `get link ${'name' in by ? by.name : `#${by.index}`}`);
+      const [m] = s.request(getLinkRequest(by), `get link ${'name' in by ? by.name : `#${by.index}`}`);
       return m ? parseLink(m.payload) : undefined;
     } catch (err) {
       if (errorCode(err) === 'NETLINK_ENODEV') return undefined;
@@ -56,9 +52,9 @@ export function createNetlinkLinkDriver(netns?: string): LinkDriver {
     return { ...rest, master };
   }
 
-  const change = (name: string, what: string, c: Parameters<typeof setLinkRequest>[1]) =>
+  const change = (name: string, what: string, c: LinkChange) =>
     NetlinkSocket.use(netns, (s) => {
-      ask(s, setLinkRequest(must(s, name).index, c), `${what} of ${name}`);
+      s.request(setLinkRequest(must(s, name).index, c), `${what} of ${name}`);
     });
 
   return {
@@ -77,7 +73,7 @@ export function createNetlinkLinkDriver(netns?: string): LinkDriver {
     async listAddresses(name) {
       return NetlinkSocket.use(netns, (s) => {
         const { index } = must(s, name);
-        return ask(s, dumpAddressesRequest(AF_UNSPEC), 'list addresses').flatMap((m): LinkAddress[] => {
+        return s.request(dumpAddressesRequest(AF_UNSPEC), 'list addresses').flatMap((m): LinkAddress[] => {
           const a = parseAddress(m.payload);
           return a && a.index === index
             ? [{ family: a.family, address: a.address, prefixLength: a.prefixLength, scope: a.scope }]
@@ -90,7 +86,7 @@ export function createNetlinkLinkDriver(netns?: string): LinkDriver {
       return NetlinkSocket.use(netns, (s) => {
         const { index } = must(s, name);
         return [AF_INET, AF_INET6].flatMap((family) =>
-          ask(s, dumpRoutesRequest(family), 'list routes').flatMap((m): LinkRoute[] => {
+          s.request(dumpRoutesRequest(family), 'list routes').flatMap((m): LinkRoute[] => {
             const r = parseRoute(m.payload);
             return r && r.outIndex === index && r.table === RT_TABLE_MAIN
               ? [{ family: r.family, destination: r.destination, gateway: r.gateway }]
@@ -102,7 +98,7 @@ export function createNetlinkLinkDriver(netns?: string): LinkDriver {
     async createLink(name, kind: CreatableLinkKind) {
       NetlinkSocket.use(netns, (s) => {
         try {
-          ask(s, createLinkRequest(name, kind), `create ${kind} ${name}`);
+          s.request(createLinkRequest(name, kind), `create ${kind} ${name}`);
         } catch (err) {
           if (errorCode(err) !== 'NETLINK_EOPNOTSUPP') throw err;
           throw new VmpodError('NETWORK_LINK_KIND_UNSUPPORTED', `this kernel cannot create ${kind} links`, {
@@ -117,7 +113,7 @@ export function createNetlinkLinkDriver(netns?: string): LinkDriver {
         if (!find(s, { index })) {
           throw new VmpodError('NETLINK_ENODEV', `no link with index ${index}`, { facts: { index, netns } });
         }
-        ask(s, setLinkRequest(index, { name }), `rename link #${index} to ${name}`);
+        s.request(setLinkRequest(index, { name }), `rename link #${index} to ${name}`);
       });
     },
     async setMac(name, mac) {
@@ -132,23 +128,22 @@ export function createNetlinkLinkDriver(netns?: string): LinkDriver {
     async setMaster(name, master) {
       NetlinkSocket.use(netns, (s) => {
         const masterIndex = must(s, master).index;
-        ask(s, setLinkRequest(must(s, name).index, { masterIndex }), `enslave ${name} to ${master}`);
+        s.request(setLinkRequest(must(s, name).index, { masterIndex }), `enslave ${name} to ${master}`);
       });
     },
     async addAddress(name, cidr) {
       NetlinkSocket.use(netns, (s) => {
-        ask(s, addressRequest('add', must(s, name).index, cidr), `add address ${cidr} to ${name}`);
+        s.request(addressRequest('add', must(s, name).index, cidr), `add address ${cidr} to ${name}`);
       });
     },
     async removeAddress(name, cidr) {
       NetlinkSocket.use(netns, (s) => {
-        ask(s, addressRequest('del', must(s, name).index, cidr), `remove address ${cidr} from ${name}`);
+        s.request(addressRequest('del', must(s, name).index, cidr), `remove address ${cidr} from ${name}`);
       });
     },
     async setLearning(name, learning) {
       NetlinkSocket.use(netns, (s) => {
-        ask(
-          s,
+        s.request(
           setLearningRequest(must(s, name).index, learning),
           `set learning ${learning ? 'on' : 'off'} on ${name}`,
         );
@@ -173,10 +168,9 @@ export interface LinkOverview {
 /** Every link of the namespace with its addresses: two dumps, no capability needed. */
 export function listLinkOverviews(netns?: string): LinkOverview[] {
   return NetlinkSocket.use(netns, (s) => {
-    const ask = ([type, flags, body]: Req, what: string) => s.request({ type, flags, body, what });
-    const links = ask(dumpLinksRequest(), 'list links').map((m) => parseLink(m.payload));
+    const links = s.request(dumpLinksRequest(), 'list links').map((m) => parseLink(m.payload));
     const addresses = new Map<number, string[]>();
-    for (const m of ask(dumpAddressesRequest(AF_UNSPEC), 'list addresses')) {
+    for (const m of s.request(dumpAddressesRequest(AF_UNSPEC), 'list addresses')) {
       const a = parseAddress(m.payload);
       if (a) addresses.set(a.index, [...(addresses.get(a.index) ?? []), `${a.address}/${a.prefixLength}`]);
     }

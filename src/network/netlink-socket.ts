@@ -3,6 +3,7 @@ import { VmpodError } from '../errors.js';
 import { loadLibc } from '../native/libc.js';
 import {
   type RawMessage,
+  type RtRequest,
   classify,
   codeForErrno,
   encodeMessage,
@@ -70,14 +71,6 @@ export function inNetns<T>(netns: string | undefined, fn: () => T): T {
   }
 }
 
-export interface Request {
-  readonly type: number;
-  readonly flags: number;
-  readonly body: Buffer;
-  /** Said in errors: what the request was for (`create link k6t-eth0`). */
-  readonly what: string;
-}
-
 export class NetlinkSocket {
   readonly netns: string | undefined;
   #fd: number;
@@ -134,8 +127,8 @@ export class NetlinkSocket {
    * Sends one request and returns the data messages of its reply (none for an acknowledged
    * change, all parts for a dump). A refusal throws with the errno's code and the kernel's text.
    */
-  request(req: Request): RawMessage[] {
-    if (this.#fd < 0) throw new VmpodError('NETLINK_CLOSED', `netlink socket closed (${req.what})`);
+  request(req: RtRequest, what: string): RawMessage[] {
+    if (this.#fd < 0) throw new VmpodError('NETLINK_CLOSED', `netlink socket closed (${what})`);
     const c = loadLibc();
     this.#seq = (this.#seq + 1) >>> 0;
     const seq = this.#seq;
@@ -143,7 +136,7 @@ export class NetlinkSocket {
     const kernel = Buffer.alloc(12);
     kernel.writeUInt16LE(AF_NETLINK, 0);
     if (c.sendto(this.#fd, msg, msg.length, 0, kernel, kernel.length) !== msg.length) {
-      throw this.#wrap(fail('sendto', this.netns), req);
+      throw this.#wrap(fail('sendto', this.netns), what);
     }
     const data: RawMessage[] = [];
     for (;;) {
@@ -154,13 +147,13 @@ export class NetlinkSocket {
         const timedOut = errnoName(errno) === 'EAGAIN';
         throw new VmpodError(
           timedOut ? 'NETLINK_TIMEOUT' : codeForErrno(errno),
-          `netlink ${req.what}: ${timedOut ? `no reply in ${RECEIVE_TIMEOUT_MS} ms` : errnoName(errno)}`,
-          { facts: { request: req.what, netns: this.netns } },
+          `netlink ${what}: ${timedOut ? `no reply in ${RECEIVE_TIMEOUT_MS} ms` : errnoName(errno)}`,
+          { facts: { request: what, netns: this.netns } },
         );
       }
       if (n > this.#buf.length) {
-        throw new VmpodError('NETLINK_MALFORMED', `netlink ${req.what}: a reply of ${n} bytes was cut`, {
-          facts: { request: req.what, netns: this.netns },
+        throw new VmpodError('NETLINK_MALFORMED', `netlink ${what}: a reply of ${n} bytes was cut`, {
+          facts: { request: what, netns: this.netns },
         });
       }
       let more = false;
@@ -171,8 +164,8 @@ export class NetlinkSocket {
           const name = errnoName(reply.errno);
           throw new VmpodError(
             codeForErrno(reply.errno),
-            `netlink ${req.what}: ${name}${reply.detail ? ` (${reply.detail})` : ''}`,
-            { facts: { request: req.what, errno: name, detail: reply.detail, netns: this.netns } },
+            `netlink ${what}: ${name}${reply.detail ? ` (${reply.detail})` : ''}`,
+            { facts: { request: what, errno: name, detail: reply.detail, netns: this.netns } },
           );
         }
         if (reply.kind === 'ack' || reply.kind === 'done') return data;
@@ -185,7 +178,7 @@ export class NetlinkSocket {
     }
   }
 
-  #wrap(err: VmpodError, req: Request): VmpodError {
-    return new VmpodError(err.code, `${err.message} (${req.what})`, { cause: err, facts: err.facts });
+  #wrap(err: VmpodError, what: string): VmpodError {
+    return new VmpodError(err.code, `${err.message} (${what})`, { cause: err, facts: err.facts });
   }
 }

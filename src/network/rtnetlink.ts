@@ -397,22 +397,32 @@ export { RT_TABLE_MAIN };
 // ---------------------------------------------------------------------------------------------
 // Requests the link driver sends
 
-/** RTM_GETLINK for one link, by name or index. */
-export const getLinkRequest = (by: { name: string } | { index: number }): [number, number, Buffer] => [
-  RTM_GETLINK,
-  NLM_F_REQUEST,
-  'name' in by ? ifinfomsg({}, [{ type: IFLA_IFNAME, str: by.name }]) : ifinfomsg({ index: by.index }),
-];
+/** One request: the message type, its NLM_F_* flags and its body (the header is the socket's). */
+export interface RtRequest {
+  readonly type: number;
+  readonly flags: number;
+  readonly body: Buffer;
+}
+
+const CHANGE = NLM_F_REQUEST | NLM_F_ACK;
+const CREATE = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
+
+/** RTM_GETLINK for one link, by name or index (answered with the link, no ACK needed). */
+export const getLinkRequest = (by: { name: string } | { index: number }): RtRequest => ({
+  type: RTM_GETLINK,
+  flags: NLM_F_REQUEST,
+  body: 'name' in by ? ifinfomsg({}, [{ type: IFLA_IFNAME, str: by.name }]) : ifinfomsg({ index: by.index }),
+});
 
 /** RTM_NEWLINK creating `name` of `kind` (a veth's peer is named by the kernel). */
-export const createLinkRequest = (name: string, kind: string): [number, number, Buffer] => [
-  RTM_NEWLINK,
-  NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
-  ifinfomsg({}, [
+export const createLinkRequest = (name: string, kind: string): RtRequest => ({
+  type: RTM_NEWLINK,
+  flags: CREATE,
+  body: ifinfomsg({}, [
     { type: IFLA_IFNAME, str: name },
     { type: IFLA_LINKINFO, nested: [{ type: IFLA_INFO_KIND, str: kind }] },
   ]),
-];
+});
 
 export type LinkChange =
   | { readonly name: string }
@@ -428,27 +438,30 @@ function macBytes(mac: string): Uint8Array {
 }
 
 /** RTM_SETLINK changing one property of the link at `index`. */
-export function setLinkRequest(index: number, change: LinkChange): [number, number, Buffer] {
-  const flags = NLM_F_REQUEST | NLM_F_ACK;
+export function setLinkRequest(index: number, change: LinkChange): RtRequest {
   if ('up' in change) {
-    return [RTM_SETLINK, flags, ifinfomsg({ index, flags: change.up ? IFF_UP : 0, change: IFF_UP })];
+    return {
+      type: RTM_SETLINK,
+      flags: CHANGE,
+      body: ifinfomsg({ index, flags: change.up ? IFF_UP : 0, change: IFF_UP }),
+    };
   }
   let attr: Attr;
   if ('name' in change) attr = { type: IFLA_IFNAME, str: change.name };
   else if ('mac' in change) attr = { type: IFLA_ADDRESS, bytes: macBytes(change.mac) };
   else if ('mtu' in change) attr = { type: IFLA_MTU, u32: change.mtu };
   else attr = { type: IFLA_MASTER, u32: change.masterIndex };
-  return [RTM_SETLINK, flags, ifinfomsg({ index }, [attr])];
+  return { type: RTM_SETLINK, flags: CHANGE, body: ifinfomsg({ index }, [attr]) };
 }
 
 /** RTM_SETLINK on the bridge (AF_BRIDGE) turning a port's MAC learning on or off, as `bridge link` does. */
-export const setLearningRequest = (index: number, learning: boolean): [number, number, Buffer] => [
-  RTM_SETLINK,
-  NLM_F_REQUEST | NLM_F_ACK,
-  ifinfomsg({ family: AF_BRIDGE, index }, [
+export const setLearningRequest = (index: number, learning: boolean): RtRequest => ({
+  type: RTM_SETLINK,
+  flags: CHANGE,
+  body: ifinfomsg({ family: AF_BRIDGE, index }, [
     { type: IFLA_PROTINFO, nested: [{ type: IFLA_BRPORT_LEARNING, u8: learning ? 1 : 0 }] },
   ]),
-];
+});
 
 /** `a.b.c.d/n` or an IPv6 CIDR → its family, bytes and prefix length. */
 export function parseCidrBytes(cidr: string): { family: number; bytes: Uint8Array; prefixLength: number } {
@@ -474,34 +487,27 @@ export function parseCidrBytes(cidr: string): { family: number; bytes: Uint8Arra
 }
 
 /** RTM_NEWADDR or RTM_DELADDR for `cidr` on the link at `index`. */
-export function addressRequest(op: 'add' | 'del', index: number, cidr: string): [number, number, Buffer] {
+export function addressRequest(op: 'add' | 'del', index: number, cidr: string): RtRequest {
   const { family, bytes, prefixLength } = parseCidrBytes(cidr);
-  const attrs: Attr[] = [
+  const body = ifaddrmsg({ family, prefixLength, index }, [
     { type: IFA_LOCAL, bytes },
     { type: IFA_ADDRESS, bytes },
-  ];
+  ]);
   return op === 'add'
-    ? [
-        RTM_NEWADDR,
-        NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
-        ifaddrmsg({ family, prefixLength, index }, attrs),
-      ]
-    : [RTM_DELADDR, NLM_F_REQUEST | NLM_F_ACK, ifaddrmsg({ family, prefixLength, index }, attrs)];
+    ? { type: RTM_NEWADDR, flags: CREATE, body }
+    : { type: RTM_DELADDR, flags: CHANGE, body };
 }
 
 /** Dump requests: every link, every address of a family, every route of a family. */
-export const dumpLinksRequest = (): [number, number, Buffer] => [
-  RTM_GETLINK,
-  NLM_F_REQUEST | NLM_F_DUMP,
-  ifinfomsg({}),
-];
-export const dumpAddressesRequest = (family: number): [number, number, Buffer] => [
-  RTM_GETADDR,
-  NLM_F_REQUEST | NLM_F_DUMP,
-  ifaddrmsg({ family, prefixLength: 0, index: 0 }),
-];
-export const dumpRoutesRequest = (family: number): [number, number, Buffer] => [
-  RTM_GETROUTE,
-  NLM_F_REQUEST | NLM_F_DUMP,
-  rtmsg(family),
-];
+const DUMP = NLM_F_REQUEST | NLM_F_DUMP;
+export const dumpLinksRequest = (): RtRequest => ({ type: RTM_GETLINK, flags: DUMP, body: ifinfomsg({}) });
+export const dumpAddressesRequest = (family: number): RtRequest => ({
+  type: RTM_GETADDR,
+  flags: DUMP,
+  body: ifaddrmsg({ family, prefixLength: 0, index: 0 }),
+});
+export const dumpRoutesRequest = (family: number): RtRequest => ({
+  type: RTM_GETROUTE,
+  flags: DUMP,
+  body: rtmsg(family),
+});

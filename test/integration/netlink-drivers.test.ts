@@ -176,8 +176,7 @@ describe('rtnetlink link driver, in a named namespace', () => {
     // A kind no kernel has: refused with the kernel's own explanation (extended ack).
     const unknown = thrown(() =>
       NetlinkSocket.use(ns, (s) => {
-        const [type, flags, body] = createLinkRequest('x-t', 'vmpod-no-such-kind');
-        s.request({ type, flags, body, what: 'create x-t' });
+        s.request(createLinkRequest('x-t', 'vmpod-no-such-kind'), 'create x-t');
       }),
     );
     expect(errorCode(unknown)).toBe('NETLINK_EOPNOTSUPP');

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { errorCode } from '../../../src/errors.js';
 import {
+  type RtRequest,
   addressRequest,
   classify,
   codeForErrno,
@@ -23,7 +24,7 @@ import { BR0_ADDRESSES, BR0_LINK, BR0_ROUTES, PORT0_LINK, TAP0_LINK } from './rt
 // what iproute2 sends for the same command), and the kernel's own replies read back.
 
 const hex = (b: Buffer) => b.toString('hex');
-const wire = (req: [number, number, Buffer], seq = 7) => hex(encodeMessage(req[0], req[1], seq, req[2]));
+const wire = (req: RtRequest, seq = 7) => hex(encodeMessage(req.type, req.flags, seq, req.body));
 const thrown = (fn: () => unknown): unknown => {
   try {
     fn();
@@ -66,10 +67,10 @@ describe('rtnetlink requests', () => {
   });
 
   it('changes one property per SETLINK: up/down through flags and change, the rest as attributes', () => {
-    const body = (req: [number, number, Buffer]) => {
-      expect(req[0]).toBe(19); // RTM_SETLINK
-      expect(req[1]).toBe(0x5); // REQUEST|ACK
-      return hex(req[2]);
+    const body = (req: RtRequest) => {
+      expect(req.type).toBe(19); // RTM_SETLINK
+      expect(req.flags).toBe(0x5); // REQUEST|ACK
+      return hex(req.body);
     };
     expect(body(setLinkRequest(4, { up: true }))).toBe('0000000004000000' + '01000000' + '01000000');
     expect(body(setLinkRequest(4, { up: false }))).toBe('0000000004000000' + '00000000' + '01000000');
@@ -88,7 +89,7 @@ describe('rtnetlink requests', () => {
   });
 
   it('turns bridge-port learning off as `bridge link set … learning off` does: AF_BRIDGE, IFLA_PROTINFO', () => {
-    const [type, flags, body] = setLearningRequest(5, false);
+    const { type, flags, body } = setLearningRequest(5, false);
     expect([type, flags]).toEqual([19, 0x5]);
     expect(hex(body)).toBe(
       ['07000000 05000000 00000000 00000000', '0c00 0c80 0500 0800 00 000000'].join('').replaceAll(' ', ''),
@@ -96,10 +97,10 @@ describe('rtnetlink requests', () => {
   });
 
   it('adds and removes addresses with IFA_LOCAL and IFA_ADDRESS, IPv4 and IPv6', () => {
-    const [type, flags, body] = addressRequest('add', 3, '10.0.0.1/24');
+    const { type, flags, body } = addressRequest('add', 3, '10.0.0.1/24');
     expect([type, flags]).toEqual([20, 0x605]);
     expect(hex(body)).toBe('0218000003000000' + '080002000a000001' + '080001000a000001');
-    const [delType, delFlags, v6] = addressRequest('del', 3, 'fd10:0:2::1/120');
+    const { type: delType, flags: delFlags, body: v6 } = addressRequest('del', 3, 'fd10:0:2::1/120');
     expect([delType, delFlags]).toEqual([21, 0x5]);
     expect(hex(v6)).toBe(
       `0a78000003000000` +
