@@ -18,6 +18,9 @@ import type { LibvirtLayout } from './libvirt-paths.js';
 /** From this many exits in a row on, a daemon is reported as crash-looping. */
 export const CRASH_LOOP_AFTER = 3;
 
+/** How often waitAnswering looks for the daemon's socket before it exists. */
+const SOCKET_LOOK_INTERVAL_MS = 10;
+
 export class LibvirtDaemons {
   readonly main: SupervisedDaemon;
   readonly virtlogd: SupervisedDaemon;
@@ -150,7 +153,12 @@ export class LibvirtDaemons {
     const exitsBefore = this.#exits;
     if (waitBeforeFirstMs > 0) await sleep(waitBeforeFirstMs, abort);
     let lastErr: unknown;
-    for (let delay = 5; performance.now() < until; delay = Math.min(delay * 2, 250)) {
+    // Until the socket exists, look every 10 ms (a stat: the socket appears ~200 ms after the
+    // daemon starts, and a growing pause would overshoot it by up to half its length). Once it
+    // exists, a connection waits in the listen queue until the daemon serves it; a refused one
+    // (a daemon dying or restarting) is retried after growing pauses.
+    let delay = 5;
+    while (performance.now() < until) {
       if (abort.aborted) throw abort.reason;
       if (this.#exits - exitsBefore >= 3) {
         throw new VmpodError('LIBVIRT_DAEMON_FAILED', this.#failureText('keeps exiting'), {
@@ -158,16 +166,19 @@ export class LibvirtDaemons {
           facts: { daemon: this.#layout.flavour, exitCode: this.#lastExit?.code ?? undefined },
         });
       }
-      if (this.main.pid !== undefined && existsSync(this.#layout.socket)) {
-        try {
-          await probeLibvirt(this.#layout.socket, this.#layout.uri, Math.max(100, until - performance.now()));
-          this.#answeredOnce = true;
-          return;
-        } catch (err) {
-          lastErr = err;
-        }
+      if (this.main.pid === undefined || !existsSync(this.#layout.socket)) {
+        await sleep(SOCKET_LOOK_INTERVAL_MS, abort);
+        continue;
+      }
+      try {
+        await probeLibvirt(this.#layout.socket, this.#layout.uri, Math.max(100, until - performance.now()));
+        this.#answeredOnce = true;
+        return;
+      } catch (err) {
+        lastErr = err;
       }
       await sleep(delay, abort);
+      delay = Math.min(delay * 2, 250);
     }
     throw new VmpodError(
       'LIBVIRT_NOT_ANSWERING',
