@@ -33,6 +33,9 @@ const EINTR = 4;
 /** How long a reply may take before the request fails (the kernel answers at once). */
 const RECEIVE_TIMEOUT_MS = 5000;
 const RECEIVE_BUFFER = 64 * 1024;
+// One receive buffer for every socket: a request is sent and its reply read within one
+// synchronous call, so no two requests ever use it at the same time.
+let receiveBuffer: Buffer | undefined;
 
 function fail(call: string, netns: string | undefined): VmpodError {
   const errno = loadLibc().errno();
@@ -75,7 +78,6 @@ export class NetlinkSocket {
   readonly netns: string | undefined;
   #fd: number;
   #seq = Math.floor(Math.random() * 0x7fffffff);
-  #buf = Buffer.alloc(RECEIVE_BUFFER);
 
   private constructor(fd: number, netns: string | undefined) {
     this.#fd = fd;
@@ -138,12 +140,14 @@ export class NetlinkSocket {
     if (c.sendto(this.#fd, msg, msg.length, 0, kernel, kernel.length) !== msg.length) {
       throw this.#wrap(fail('sendto', this.netns), what);
     }
+    receiveBuffer ??= Buffer.alloc(RECEIVE_BUFFER);
+    const buf = receiveBuffer;
     const data: RawMessage[] = [];
     for (;;) {
-      const n = c.recv(this.#fd, this.#buf, this.#buf.length, MSG_TRUNC);
+      const n = c.recv(this.#fd, buf, buf.length, MSG_TRUNC);
       if (n < 0) {
-        if (c.errno() === EINTR) continue;
         const errno = c.errno();
+        if (errno === EINTR) continue;
         const timedOut = errnoName(errno) === 'EAGAIN';
         throw new VmpodError(
           timedOut ? 'NETLINK_TIMEOUT' : codeForErrno(errno),
@@ -151,13 +155,13 @@ export class NetlinkSocket {
           { facts: { request: what, netns: this.netns } },
         );
       }
-      if (n > this.#buf.length) {
+      if (n > buf.length) {
         throw new VmpodError('NETLINK_MALFORMED', `netlink ${what}: a reply of ${n} bytes was cut`, {
           facts: { request: what, netns: this.netns },
         });
       }
       let more = false;
-      for (const m of splitMessages(this.#buf.subarray(0, n))) {
+      for (const m of splitMessages(buf.subarray(0, n))) {
         if (m.seq !== seq) continue; // left over from an earlier request that timed out
         const reply = classify(m);
         if (reply.kind === 'error') {
