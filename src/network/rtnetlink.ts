@@ -7,28 +7,28 @@ import { formatMac, parseIPv4, parseMac, splitCidr } from './ip-address.js';
 // if_addr.h). Pure: no socket here (netlink-socket.ts sends them). Only the messages the pod
 // network needs: links (read, create, change, bridge-port learning), addresses, routes.
 
-export const NLMSG_HDRLEN = 16;
+const NLMSG_HDRLEN = 16;
 const NLMSG_ERROR = 2;
 const NLMSG_DONE = 3;
 
-export const NLM_F_REQUEST = 0x1;
+const NLM_F_REQUEST = 0x1;
 const NLM_F_MULTI = 0x2;
-export const NLM_F_ACK = 0x4;
-export const NLM_F_DUMP = 0x300;
-export const NLM_F_EXCL = 0x200;
-export const NLM_F_CREATE = 0x400;
+const NLM_F_ACK = 0x4;
+const NLM_F_DUMP = 0x300;
+const NLM_F_EXCL = 0x200;
+const NLM_F_CREATE = 0x400;
 /** In an error message: TLVs (the extended ack) follow the echoed header. */
 const NLM_F_ACK_TLVS = 0x200;
 /** In an error message: the request's payload was not echoed, only its header. */
 const NLM_F_CAPPED = 0x100;
 
-export const RTM_NEWLINK = 16;
-export const RTM_GETLINK = 18;
-export const RTM_SETLINK = 19;
-export const RTM_NEWADDR = 20;
-export const RTM_DELADDR = 21;
-export const RTM_GETADDR = 22;
-export const RTM_GETROUTE = 26;
+const RTM_NEWLINK = 16;
+const RTM_GETLINK = 18;
+const RTM_SETLINK = 19;
+const RTM_NEWADDR = 20;
+const RTM_DELADDR = 21;
+const RTM_GETADDR = 22;
+const RTM_GETROUTE = 26;
 
 export const AF_UNSPEC = 0;
 export const AF_INET = 2;
@@ -59,7 +59,7 @@ const RTA_DST = 1;
 const RTA_OIF = 4;
 const RTA_GATEWAY = 5;
 const RTA_TABLE = 15;
-const RT_TABLE_MAIN = 254;
+export const RT_TABLE_MAIN = 254;
 
 const NLA_F_NESTED = 0x8000;
 const NLA_TYPE_MASK = 0x3fff;
@@ -134,7 +134,7 @@ export function encodeMessage(type: number, flags: number, seq: number, body: Bu
   return Buffer.concat([head, body]);
 }
 
-export interface IfInfo {
+interface IfInfo {
   readonly family?: number;
   readonly index?: number;
   readonly flags?: number;
@@ -150,7 +150,7 @@ export function ifinfomsg(i: IfInfo, attrs: readonly Attr[] = []): Buffer {
   return Buffer.concat([b, encodeAttrs(attrs)]);
 }
 
-export function ifaddrmsg(
+function ifaddrmsg(
   a: { family: number; prefixLength: number; index: number; scope?: number },
   attrs: readonly Attr[] = [],
 ): Buffer {
@@ -163,7 +163,7 @@ export function ifaddrmsg(
   return Buffer.concat([b, encodeAttrs(attrs)]);
 }
 
-export function rtmsg(family: number): Buffer {
+function rtmsg(family: number): Buffer {
   const b = Buffer.alloc(12);
   b.writeUInt8(family, 0);
   return b;
@@ -335,7 +335,7 @@ const SCOPES = new Map([
   [255, 'nowhere'],
 ]);
 
-export function ipText(b: Buffer): string {
+function ipText(b: Buffer): string {
   if (b.length === 4) return [...b].join('.');
   if (b.length === 16) return formatIpv6(b);
   throw new VmpodError('NETLINK_MALFORMED', `address of ${b.length} bytes`);
@@ -391,8 +391,6 @@ export function parseRoute(payload: Buffer): ParsedRoute | undefined {
     gateway: gw ? ipText(gw) : undefined,
   };
 }
-
-export { RT_TABLE_MAIN };
 
 // ---------------------------------------------------------------------------------------------
 // Requests the link driver sends
