@@ -141,7 +141,7 @@ interface IfInfo {
   readonly change?: number;
 }
 
-export function ifinfomsg(i: IfInfo, attrs: readonly Attr[] = []): Buffer {
+function ifinfomsg(i: IfInfo, attrs: readonly Attr[] = []): Buffer {
   const b = Buffer.alloc(16);
   b.writeUInt8(i.family ?? AF_UNSPEC, 0);
   b.writeInt32LE(i.index ?? 0, 4);
