@@ -13,6 +13,7 @@ import {
 import { NetlinkSocket, inNetns } from '../../src/network/netlink-socket.js';
 import { createTunTapDriver } from '../../src/network/tap-driver.js';
 import { createLinkRequest } from '../../src/network/rtnetlink.js';
+import type { IpJsonAddr, IpJsonLink } from '../helpers/iproute2.js';
 import { runCommand, uniqueSandboxName } from '../helpers/sandbox.js';
 
 const ns = uniqueSandboxName();
@@ -39,16 +40,6 @@ function thrown(fn: () => unknown): unknown {
     return err;
   }
   throw new Error('did not throw');
-}
-
-interface IpLink {
-  ifindex: number;
-  ifname: string;
-  address: string;
-  mtu: number;
-  flags: string[];
-  master?: string;
-  linkinfo?: { info_kind?: string; info_slave_data?: { learning?: boolean } };
 }
 
 beforeAll(async () => {
@@ -78,7 +69,7 @@ describe('rtnetlink link driver, in a named namespace', () => {
     await links.addAddress('br-t', '169.254.75.10/32');
     await links.addAddress('br-t', 'fd10:0:2::1/120');
 
-    const seen = JSON.parse(await ip('-d', '-j', 'link', 'show')) as IpLink[];
+    const seen = JSON.parse(await ip('-d', '-j', 'link', 'show')) as IpJsonLink[];
     const byName = new Map(seen.map((l) => [l.ifname, l]));
     expect(byName.get('br-t')).toMatchObject({
       address: '02:00:00:00:01:01',
@@ -92,16 +83,14 @@ describe('rtnetlink link driver, in a named namespace', () => {
       linkinfo: { info_kind: 'veth', info_slave_data: { learning: false } },
     });
     expect(byName.get('tap-t')).toMatchObject({ master: 'br-t' });
-    const addrs = JSON.parse(await ip('-j', 'addr', 'show', 'dev', 'br-t')) as {
-      addr_info: { local: string; prefixlen: number }[];
-    }[];
+    const addrs = JSON.parse(await ip('-j', 'addr', 'show', 'dev', 'br-t')) as IpJsonAddr[];
     expect(addrs[0]?.addr_info.map((a) => `${a.local}/${a.prefixlen}`)).toEqual(
       expect.arrayContaining(['169.254.75.10/32', 'fd10:0:2::1/120']),
     );
   });
 
   it('reads every link as `ip -d -j link` does, the tap owner as sysfs has it', async () => {
-    const seen = JSON.parse(await ip('-d', '-j', 'link', 'show')) as IpLink[];
+    const seen = JSON.parse(await ip('-d', '-j', 'link', 'show')) as IpJsonLink[];
     for (const l of seen) {
       const mine = await links.getLink(l.ifname);
       expect(mine, l.ifname).toMatchObject({
@@ -121,10 +110,7 @@ describe('rtnetlink link driver, in a named namespace', () => {
   });
 
   it('gives `vmpod net` every link with its addresses, as `ip -d -j addr` shows them', async () => {
-    const theirs = JSON.parse(await ip('-d', '-j', 'addr', 'show')) as (IpLink & {
-      operstate: string;
-      addr_info: { local: string; prefixlen: number }[];
-    })[];
+    const theirs = JSON.parse(await ip('-d', '-j', 'addr', 'show')) as (IpJsonLink & IpJsonAddr)[];
     expect(listLinkOverviews(ns)).toEqual(
       theirs.map((l) => ({
         name: l.ifname,

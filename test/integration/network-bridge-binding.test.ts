@@ -14,24 +14,12 @@ import {
   readVifCache,
   setUpBridgeBinding,
 } from '../../src/network/index.js';
+import type { IpJsonAddr, IpJsonLink } from '../helpers/iproute2.js';
 import { createSandbox, destroyAllSandboxes, runCommand, type Sandbox } from '../helpers/sandbox.js';
 
 const iface = { name: 'default', bridge: {} };
 const MTU = 1400;
 
-interface JsonLink {
-  ifindex: number;
-  ifname: string;
-  address: string;
-  mtu: number;
-  flags: string[];
-  master?: string;
-  linkinfo?: { info_kind?: string; info_slave_data?: { learning?: boolean } };
-}
-interface JsonAddr {
-  ifname: string;
-  addr_info: { family: string; local: string; prefixlen: number; scope: string }[];
-}
 interface JsonBridgePort {
   ifname: string;
   master?: string;
@@ -70,8 +58,8 @@ function controlled(s: Awaited<ReturnType<typeof podState>>): unknown {
 }
 
 async function podState(sb: Sandbox) {
-  const links = JSON.parse(await inPod(sb, 'ip', ['-d', '-j', 'link'])) as JsonLink[];
-  const addrs = JSON.parse(await inPod(sb, 'ip', ['-j', 'addr'])) as JsonAddr[];
+  const links = JSON.parse(await inPod(sb, 'ip', ['-d', '-j', 'link'])) as IpJsonLink[];
+  const addrs = JSON.parse(await inPod(sb, 'ip', ['-j', 'addr'])) as IpJsonAddr[];
   const ports = JSON.parse(await inPod(sb, 'bridge', ['-d', '-j', 'link'])) as JsonBridgePort[];
   const arpIgnore = (await inPod(sb, 'sysctl', ['-n', 'net.ipv4.conf.all.arp_ignore'])).trim();
   const link = (n: string) => links.find((l) => l.ifname === n);
@@ -144,7 +132,7 @@ const setUp = (drivers: NetworkDrivers) =>
   setUpBridgeBinding({ iface, index: 0, podIfaceName: 'eth0', drivers, options: { privateDir } });
 
 async function eth0Index(sb: Sandbox): Promise<number> {
-  const [l] = JSON.parse(await inPod(sb, 'ip', ['-j', 'link', 'show', 'dev', 'eth0'])) as JsonLink[];
+  const [l] = JSON.parse(await inPod(sb, 'ip', ['-j', 'link', 'show', 'dev', 'eth0'])) as IpJsonLink[];
   return l?.ifindex ?? -1;
 }
 

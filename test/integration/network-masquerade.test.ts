@@ -17,24 +17,11 @@ import {
   masqueradeRuleset,
   setUpMasqueradeBinding,
 } from '../../src/network/index.js';
+import type { IpJsonAddr, IpJsonLink } from '../helpers/iproute2.js';
 import { createSandbox, destroyAllSandboxes, runCommand, type Sandbox } from '../helpers/sandbox.js';
 
 const MTU = 1400;
 const PYTHON = '/usr/bin/python3';
-
-interface JsonLink {
-  ifindex: number;
-  ifname: string;
-  address: string;
-  mtu: number;
-  flags: string[];
-  master?: string;
-  linkinfo?: { info_kind?: string };
-}
-interface JsonAddr {
-  ifname: string;
-  addr_info: { family: string; local: string; prefixlen: number; scope: string }[];
-}
 
 async function inPod(sb: Sandbox, file: string, args: string[]): Promise<string> {
   const r = await runCommand('ip', ['netns', 'exec', sb.podNetns, file, ...args]);
@@ -54,14 +41,14 @@ async function natTable(sb: Sandbox, family: 'ip' | 'ip6'): Promise<string> {
 }
 
 async function podState(sb: Sandbox) {
-  const links = JSON.parse(await inPod(sb, 'ip', ['-d', '-j', 'link'])) as JsonLink[];
-  const addrs = JSON.parse(await inPod(sb, 'ip', ['-j', 'addr'])) as JsonAddr[];
+  const links = JSON.parse(await inPod(sb, 'ip', ['-d', '-j', 'link'])) as IpJsonLink[];
+  const addrs = JSON.parse(await inPod(sb, 'ip', ['-j', 'addr'])) as IpJsonAddr[];
   const sysctl = async (key: string) => (await inPod(sb, 'sysctl', ['-n', key])).trim();
   const global = (n: string) =>
     (addrs.find((a) => a.ifname === n)?.addr_info ?? [])
       .filter((a) => a.scope !== 'link')
       .map((a) => `${a.local}/${a.prefixlen}`);
-  const pick = (l: JsonLink | undefined) =>
+  const pick = (l: IpJsonLink | undefined) =>
     l && {
       ifindex: l.ifindex,
       address: l.address,

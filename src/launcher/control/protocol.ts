@@ -1,4 +1,5 @@
 import { VmpodError } from '../../errors.js';
+import type { LinkOverview } from '../../network/netlink-drivers.js';
 
 // The launcher's control socket (`vmpod status|net|events|logs|log-level`): one JSON request per
 // line, one JSON response per line, one request per connection. Total: any input either decodes
@@ -82,16 +83,8 @@ export interface StatusReport {
   readonly lastErrors: readonly string[];
 }
 
-export interface LinkState {
-  readonly name: string;
-  readonly kind: string | undefined;
-  readonly mac: string | undefined;
-  readonly mtu: number;
-  readonly up: boolean;
-  readonly operState: string | undefined;
-  readonly master: string | undefined;
-  readonly addresses: readonly string[];
-}
+/** A link of the pod's namespace and its addresses, as the network code reads them. */
+export type LinkState = LinkOverview;
 
 export interface NetCheck {
   readonly what: string;
