@@ -8,6 +8,7 @@ import { GuestAgentPoller } from './agent/index.js';
 import { agentCommandHandlers } from './agent-commands.js';
 import { DomainManager } from './domain-manager/index.js';
 import { type EventPipeline, type K8sEvent, type Notifier, startEventPipeline } from './events/index.js';
+import type { HookSidecars } from './hook-sidecars.js';
 import type { LibvirtLayout } from './libvirt-paths.js';
 import { MetadataCache } from './metadata-cache.js';
 import type { PhaseClock } from './phases.js';
@@ -51,6 +52,7 @@ export async function startCommandPlane(args: {
   readonly root: Logger;
   /** Standalone mode: Sync's steps are start-up phases, and nobody listens for notifications. */
   readonly standalone?: { readonly clock: PhaseClock; readonly uid: string };
+  readonly hooks?: HookSidecars;
 }): Promise<CommandPlane> {
   const { cfg, client, layout, root } = args;
   const uid = args.standalone?.uid ?? cfg.uid;
@@ -67,6 +69,7 @@ export async function startCommandPlane(args: {
     log: forFile(root, 'domain-manager.ts'),
     ...(args.standalone ? { clock: args.standalone.clock } : {}),
     agent: () => pipeline?.agentSnapshot(),
+    ...(args.hooks ? { hooks: args.hooks } : {}),
   });
   const vmiRef = () => {
     const name = manager.domainName ?? '';

@@ -24,7 +24,6 @@ export interface FailureReport {
 const BY_PHASE: Readonly<Record<string, readonly string[]>> = {
   flags: ['the launcher arguments in the pod spec (virt-launcher --help lists them)'],
   'simulate-crash': ['--simulate-crash was given: a test aid; remove it from the launcher arguments'],
-  'hook-sidecars': ['--hook-sidecars: hook sidecars are not supported by vmpod; remove the hook annotations'],
   directories: [
     'ownership and modes of /var/run/kubevirt, /var/run/kubevirt-private, /var/run/libvirt',
     'the pod security context: a non-root pod needs fsGroup 107',
@@ -61,6 +60,11 @@ const BY_PHASE: Readonly<Record<string, readonly string[]>> = {
     '/var/run/kubevirt/container-disks and /var/run/kubevirt-ephemeral-disks: the disk files and their owners',
   ],
   convert: ['the VMI spec: the error names the field vmpod cannot convert'],
+  'hook-sidecars': [
+    '/var/run/kubevirt-hooks: one socket per hook sidecar container, below a directory of its own',
+    "the sidecar containers' logs: each must serve the hooks Info service on its socket",
+  ],
+  hooks: ['the hook sidecar named above: its log says why it refused or broke the domain XML'],
   define: ['the log lines with subcomponent "libvirt" just above: libvirt rejected the domain XML'],
   start: [
     'the qemu log: /var/log/libvirt/qemu/<namespace>_<name>.log',

@@ -86,14 +86,18 @@ export async function runLauncher(argv: readonly string[], env: NodeJS.ProcessEn
         new VmpodError('SIMULATED_CRASH', '--simulate-crash was given'),
       );
     }
-    if (cfg.hookSidecars > 0) {
-      await clock.run('hook-sidecars', () => {
-        throw new VmpodError(
-          'NOT_SUPPORTED',
-          `--hook-sidecars ${cfg.hookSidecars}: hook sidecars are not supported by vmpod yet`,
-        );
-      });
-    }
+    // §1.3.2 step 4: the hook sidecars the controller rendered must all answer before libvirt starts.
+    const hooks =
+      cfg.hookSidecars > 0
+        ? await clock.run('hook-sidecars', async () =>
+            (await import('./hook-sidecars.js')).HookSidecars.collect({
+              count: cfg.hookSidecars,
+              timeoutMs: cfg.qemuTimeoutMs,
+              abort,
+              log: forFile(root, 'hook-sidecars.ts'),
+            }),
+          )
+        : undefined;
     await clock.run('libvirt-config', () => {
       applyDirectories([
         { path: `${cfg.ephemeralDiskDir}/disk-data`, mode: 0o755, qemuOwned: false },
@@ -147,6 +151,7 @@ export async function runLauncher(argv: readonly string[], env: NodeJS.ProcessEn
         layout,
         root,
         ...(vmi ? { standalone: { clock, uid: vmi.metadata.uid } } : {}),
+        ...(hooks ? { hooks } : {}),
       });
       return { plane, serve };
     });
@@ -215,6 +220,7 @@ export async function runLauncher(argv: readonly string[], env: NodeJS.ProcessEn
       });
       abort.removeEventListener('abort', mark);
       log.info({ domain: domain.name, end }, 'qemu monitoring ended');
+      await hooks?.shutdown();
       if (earlyExitRequested()) {
         throw new StartupError(
           'wait-domain',

@@ -2,7 +2,7 @@ import protobuf from 'protobufjs';
 import { VmpodError } from '../errors.js';
 import { protoRoot } from './proto-root.js';
 
-// Bytes ⇄ the plain objects of cmd-types.ts, for any message of the four KubeVirt .proto files.
+// Bytes ⇄ the plain objects of cmd-types.ts, for any message of the KubeVirt .proto files.
 // Decoded objects carry the field names as written, every proto3 default filled in (0, false, '',
 // empty bytes, [] and {}), 64-bit integers as numbers, bytes as Uint8Array (Buffer), and
 // message-typed fields only when present. Decoding is total: the bytes are first walked against

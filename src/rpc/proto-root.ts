@@ -1,11 +1,13 @@
 import protobuf from 'protobufjs';
 import cmdProto from './proto/cmd.proto';
 import cmdInfoProto from './proto/cmd-info.proto';
+import hooksCallbacksProto from './proto/hooks-callbacks.proto';
+import hooksInfoProto from './proto/hooks-info.proto';
 import notifyProto from './proto/notify.proto';
 import notifyInfoProto from './proto/notify-info.proto';
 
-// The four KubeVirt .proto files (KUBEVIRT.md §3), parsed once, on first use, with the field names
-// exactly as written (keepCase).
+// The KubeVirt .proto files (KUBEVIRT.md §3, and the hook sidecars' API), parsed once, on first
+// use, with the field names exactly as written (keepCase).
 
 let root: protobuf.Root | undefined;
 let loadMs: number | undefined;
@@ -14,7 +16,14 @@ export function protoRoot(): protobuf.Root {
   if (root) return root;
   const t0 = performance.now();
   const r = new protobuf.Root();
-  for (const text of [cmdInfoProto, cmdProto, notifyInfoProto, notifyProto]) {
+  for (const text of [
+    cmdInfoProto,
+    cmdProto,
+    notifyInfoProto,
+    notifyProto,
+    hooksInfoProto,
+    hooksCallbacksProto,
+  ]) {
     protobuf.parse(text, r, { keepCase: true });
   }
   r.resolveAll();

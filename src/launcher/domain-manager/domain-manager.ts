@@ -33,6 +33,7 @@ import {
   UNDEFINE_KEEP_NVRAM,
 } from './libvirt-flags.js';
 import { OperationLock } from './operation-lock.js';
+import { HookPoint, type HookSidecars } from '../hook-sidecars.js';
 import { type DomainType, type PhaseRunner, PreStart, convertDomain } from './pre-start.js';
 import { RefreshingCache } from './refreshing-cache.js';
 import {
@@ -68,6 +69,8 @@ export interface DomainManagerDeps {
   readonly agent?: () => AgentSnapshot | undefined;
   /** How the domain type is chosen; default: a KVM trial, then TCG if emulation is allowed. */
   readonly chooseDomainType?: () => Promise<DomainType>;
+  /** The pod's hook sidecars (`--hook-sidecars`), collected at start-up. */
+  readonly hooks?: HookSidecars;
 }
 
 export class DomainManager {
@@ -80,6 +83,7 @@ export class DomainManager {
   private readonly phase: PhaseRunner;
   private readonly lock = new OperationLock();
   private readonly preStart: PreStart;
+  private readonly hooks: HookSidecars | undefined;
   private readonly stats: RefreshingCache<string>;
   private readonly parseSpec = specParser();
   private knownName: string | undefined;
@@ -106,7 +110,8 @@ export class DomainManager {
         };
     const choose =
       deps.chooseDomainType ?? (() => chooseDomainType(this.cfg.allowEmulation, { log: this.log }));
-    this.preStart = new PreStart(deps.cfg, deps.log, choose);
+    this.hooks = deps.hooks;
+    this.preStart = new PreStart(deps.cfg, deps.log, choose, deps.hooks);
     this.stats = new RefreshingCache(
       () =>
         collectDomainStats({
@@ -172,9 +177,13 @@ export class DomainManager {
     let state = await dom.kubevirtState();
     if (isMissing(state)) {
       const prepared = await this.preStart.run(vmi, this.phase);
-      const xml = await this.phase('convert', () =>
+      let xml = await this.phase('convert', () =>
         convertDomain(vmi, prepared, this.cfg, this.layout, options),
       );
+      const hooks = this.hooks;
+      if (hooks?.at(HookPoint.onDefineDomain).length) {
+        xml = await this.phase('hooks', () => hooks.onDefineDomain(xml, JSON.stringify(vmi)));
+      }
       this.log.debug({ xml }, 'domain XML');
       dom = await this.phase('define', () => this.client.defineXML(xml));
       this.handle = dom;

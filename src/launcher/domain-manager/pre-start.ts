@@ -10,6 +10,7 @@ import {
 } from '../../network/index.js';
 import type { VirtualMachineOptions } from '../../rpc/cmd-types.js';
 import type { Vmi } from '../../vmi/index.js';
+import { HookPoint, type HookSidecars } from '../hook-sidecars.js';
 import type { LibvirtLayout } from '../libvirt-paths.js';
 import { type PodNetwork, setUpPodNetwork } from '../pod-network.js';
 import { applyDirectories, ensureQemuFile } from '../prepare.js';
@@ -47,6 +48,7 @@ export class PreStart {
     private readonly cfg: LauncherConfig,
     private readonly log: Logger,
     private readonly chooseDomainType: () => Promise<DomainType>,
+    private readonly hooks?: HookSidecars,
   ) {}
 
   /** The pod networks built so far (their DHCP servers belong to the caller to close). */
@@ -67,7 +69,9 @@ export class PreStart {
     }
     this.nets ??= await phase('network', () => setUpNetworks(vmi, log));
     this.diskFormats ??= await phase('disks', async () => {
-      const prepared = await prepareDisks(diskSources(vmi), {
+      const sources = diskSources(vmi);
+      if (this.hooks) refuseCloudInitHooks(sources, this.hooks);
+      const prepared = await prepareDisks(sources, {
         vmi: { namespace: vmi.metadata.namespace, name: vmi.metadata.name },
         dirs: {
           ...DEFAULT_DISK_DIRS,
@@ -195,6 +199,23 @@ async function setUpNetworks(vmi: Vmi, log: Logger) {
     out.push({ name: iface.name, net });
   }
   return out;
+}
+
+/**
+ * KubeVirt lets PreCloudInitIso sidecars rewrite a VMI's cloud-init data before its ISO is made;
+ * vmpod does not run that hook yet, so such a VMI fails here, naming the sidecar, rather than
+ * booting with data its sidecar meant to change. Without cloud-init the hook is never called.
+ */
+export function refuseCloudInitHooks(sources: readonly DiskSource[], hooks: Pick<HookSidecars, 'at'>): void {
+  const cloudInit = sources.find((d) => d.kind === 'cloudInitNoCloud' || d.kind === 'cloudInitConfigDrive');
+  const rewriter = hooks.at(HookPoint.preCloudInitIso)[0];
+  if (cloudInit && rewriter) {
+    throw new VmpodError(
+      'NOT_SUPPORTED',
+      `hook sidecar ${rewriter.name} asks for PreCloudInitIso, which this build of vmpod does not run; the VMI has cloud-init volume ${cloudInit.volumeName}`,
+      { facts: { sidecar: rewriter.name, volume: cloudInit.volumeName } },
+    );
+  }
 }
 
 /** The volumes that need files made before define; the rest are the handler's mounts. */

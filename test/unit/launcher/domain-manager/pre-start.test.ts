@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { contextFromOptions, diskSources } from '../../../../src/launcher/domain-manager/pre-start.js';
+import { errorCode } from '../../../../src/errors.js';
+import {
+  contextFromOptions,
+  diskSources,
+  refuseCloudInitHooks,
+} from '../../../../src/launcher/domain-manager/pre-start.js';
+import { HookSidecars } from '../../../../src/launcher/hook-sidecars.js';
+import { captureLog } from '../../../helpers/capture-log.js';
 import type { VirtualMachineOptions } from '../../../../src/rpc/cmd-types.js';
 import { applyDefaults, parseVmiObject } from '../../../../src/vmi/index.js';
 
@@ -73,5 +80,43 @@ describe('the volumes prepared before define', () => {
       ['emptyDisk', 'scratch'],
       ['cloudInitNoCloud', 'ci'],
     ]);
+  });
+});
+
+describe('hook sidecars at PreCloudInitIso', () => {
+  const hooks = (points: string[]) =>
+    new HookSidecars(
+      [
+        {
+          socketPath: '/var/run/kubevirt-hooks/a/a.sock',
+          name: 'ci-rewriter',
+          version: 'v1alpha3',
+          hookPoints: points.map((name) => ({ name, priority: 0 })),
+        },
+      ],
+      captureLog().log,
+    );
+  const ci = {
+    kind: 'cloudInitNoCloud',
+    volumeName: 'ci',
+    userData: '#cloud-config',
+    metaData: { firmwareUuid: undefined, hostname: 'vm' },
+  } as const;
+  const root = { kind: 'containerDisk', volumeName: 'root', volumeIndex: 0 } as const;
+
+  it('refuse a VMI with cloud-init, naming the sidecar, since vmpod does not run that hook', () => {
+    let err: unknown;
+    try {
+      refuseCloudInitHooks([root, ci], hooks(['OnDefineDomain', 'PreCloudInitIso']));
+    } catch (e) {
+      err = e;
+    }
+    expect(errorCode(err)).toBe('NOT_SUPPORTED');
+    expect(String(err)).toContain('hook sidecar ci-rewriter asks for PreCloudInitIso');
+  });
+
+  it('leave VMIs without cloud-init, and sidecars without that hook point, alone', () => {
+    expect(() => refuseCloudInitHooks([root], hooks(['PreCloudInitIso']))).not.toThrow();
+    expect(() => refuseCloudInitHooks([root, ci], hooks(['OnDefineDomain']))).not.toThrow();
   });
 });
