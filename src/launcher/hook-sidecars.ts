@@ -56,46 +56,53 @@ async function hookSockets(dir: string): Promise<string[]> {
   return found.sort();
 }
 
+/**
+ * One unary call on a fresh connection to a sidecar. A refused connection stays RPC_CONNECT_FAILED;
+ * a failed call becomes HOOK_SIDECAR_FAILED naming the sidecar and the method.
+ */
+async function callSidecar<Res>(
+  socketPath: string,
+  label: string,
+  call: { path: string; request: string; response: string; req: object; deadlineMs: number },
+): Promise<Res> {
+  const channel = await UnaryChannel.dial(socketPath, { connectTimeoutMs: CONNECT_TIMEOUT_MS });
+  try {
+    return await channel.call<Res>(call.path, call.request, call.response, call.req, call.deadlineMs);
+  } catch (err) {
+    const method = call.path.slice(call.path.lastIndexOf('/') + 1);
+    throw new VmpodError('HOOK_SIDECAR_FAILED', `hook sidecar ${label} ${method}: ${grpcErrorText(err)}`, {
+      cause: err,
+      facts: { sidecar: label, socketPath, method },
+    });
+  } finally {
+    channel.close();
+  }
+}
+
 /** Info from one sidecar; undefined when it does not accept connections yet. */
 async function askInfo(socketPath: string): Promise<Sidecar | undefined> {
-  let channel: UnaryChannel;
+  let info: InfoResult;
   try {
-    channel = await UnaryChannel.dial(socketPath, { connectTimeoutMs: CONNECT_TIMEOUT_MS });
+    info = await callSidecar<InfoResult>(socketPath, socketPath, {
+      path: '/kubevirt.hooks.info.Info/Info',
+      request: 'kubevirt.hooks.info.InfoParams',
+      response: 'kubevirt.hooks.info.InfoResult',
+      req: {},
+      deadlineMs: INFO_TIMEOUT_MS,
+    });
   } catch (err) {
     if (errorCode(err) === 'RPC_CONNECT_FAILED') return undefined;
     throw err;
   }
-  try {
-    const info = await channel
-      .call<InfoResult>(
-        '/kubevirt.hooks.info.Info/Info',
-        'kubevirt.hooks.info.InfoParams',
-        'kubevirt.hooks.info.InfoResult',
-        {},
-        INFO_TIMEOUT_MS,
-      )
-      .catch((err: unknown) => {
-        throw new VmpodError(
-          'HOOK_SIDECAR_FAILED',
-          `hook sidecar ${socketPath}: Info: ${grpcErrorText(err)}`,
-          {
-            cause: err,
-            facts: { socketPath },
-          },
-        );
-      });
-    const version = VERSIONS.find((v) => info.versions.includes(v));
-    if (!version) {
-      throw new VmpodError(
-        'HOOK_SIDECAR_UNSUPPORTED',
-        `hook sidecar ${info.name || socketPath} implements versions [${info.versions.join(', ')}]; vmpod speaks ${VERSIONS.join(', ')}`,
-        { facts: { socketPath, sidecar: info.name } },
-      );
-    }
-    return { socketPath, name: info.name, version, hookPoints: info.hookPoints };
-  } finally {
-    channel.close();
+  const version = VERSIONS.find((v) => info.versions.includes(v));
+  if (!version) {
+    throw new VmpodError(
+      'HOOK_SIDECAR_UNSUPPORTED',
+      `hook sidecar ${info.name || socketPath} implements versions [${info.versions.join(', ')}]; vmpod speaks ${VERSIONS.join(', ')}`,
+      { facts: { socketPath, sidecar: info.name } },
+    );
   }
+  return { socketPath, name: info.name, version, hookPoints: info.hookPoints };
 }
 
 export class HookSidecars {
@@ -194,23 +201,13 @@ export class HookSidecars {
     }
   }
 
-  async #call<Res>(s: Sidecar, method: string, params: string, req: object): Promise<Res> {
-    const channel = await UnaryChannel.dial(s.socketPath, { connectTimeoutMs: CONNECT_TIMEOUT_MS });
-    try {
-      return await channel.call<Res>(
-        `/kubevirt.hooks.${s.version}.Callbacks/${method}`,
-        `kubevirt.hooks.v1alpha3.${params}`,
-        `kubevirt.hooks.v1alpha3.${method}Result`,
-        req,
-        CALL_TIMEOUT_MS,
-      );
-    } catch (err) {
-      throw new VmpodError('HOOK_SIDECAR_FAILED', `hook sidecar ${s.name} ${method}: ${grpcErrorText(err)}`, {
-        cause: err,
-        facts: { sidecar: s.name, socketPath: s.socketPath, method },
-      });
-    } finally {
-      channel.close();
-    }
+  #call<Res>(s: Sidecar, method: string, params: string, req: object): Promise<Res> {
+    return callSidecar<Res>(s.socketPath, s.name, {
+      path: `/kubevirt.hooks.${s.version}.Callbacks/${method}`,
+      request: `kubevirt.hooks.v1alpha3.${params}`,
+      response: `kubevirt.hooks.v1alpha3.${method}Result`,
+      req,
+      deadlineMs: CALL_TIMEOUT_MS,
+    });
   }
 }

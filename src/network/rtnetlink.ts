@@ -151,14 +151,14 @@ function ifinfomsg(i: IfInfo, attrs: readonly Attr[] = []): Buffer {
 }
 
 function ifaddrmsg(
-  a: { family: number; prefixLength: number; index: number; scope?: number },
+  a: { family: number; prefixLength: number; index: number },
   attrs: readonly Attr[] = [],
 ): Buffer {
   const b = Buffer.alloc(8);
   b.writeUInt8(a.family, 0);
   b.writeUInt8(a.prefixLength, 1);
   b.writeUInt8(0, 2);
-  b.writeUInt8(a.scope ?? 0, 3);
+  b.writeUInt8(0, 3); // scope: the kernel's choice
   b.writeUInt32LE(a.index, 4);
   return Buffer.concat([b, encodeAttrs(attrs)]);
 }
